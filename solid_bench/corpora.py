@@ -1,0 +1,182 @@
+"""Corpus specs -> dialogs: named sources, file paths, mixtures (``a+b``) and samples (``a@N:how``).
+
+Grammar::
+
+    SPEC    := PART ('+' PART)*
+    PART    := NAME_OR_PATH ['@' N [':' STRATEGY]]
+
+``NAME_OR_PATH`` is a registered source (``human``, ``msdialog``, ``mantis``, ``solid``,
+``solid-rl``; see ``solid-bench data list``), a dialog file, or a run folder. Named human
+sources have train/valid/test splits; files and synthetic runs have none, so every split
+gives all their dialogs.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import Any, Mapping
+
+from .errors import UserError
+from .registry import Registry
+from .schema import MSDIALOG, Dialog, LabelSet, dialogs_sha256
+
+SPLITS = ("train", "valid", "test")
+ALIASES = {"human": "msdialog"}
+
+#: Named corpora, one file each in solid_bench/sources/.
+SOURCES: Registry = Registry("corpus", package="solid_bench.sources", entry_point_group="solid_bench.corpora")
+
+
+def data_root() -> Path:
+    """The human-data folder: $SOLID_BENCH_DATA, else ~/.local/share/solid-bench/data."""
+    env = os.environ.get("SOLID_BENCH_DATA")
+    return Path(env).expanduser() if env else Path.home() / ".local" / "share" / "solid-bench" / "data"
+
+
+def home() -> Path:
+    """Where solid-bench keeps caches and default runs: $SOLID_BENCH_HOME, else ~/.cache/solid-bench."""
+    env = os.environ.get("SOLID_BENCH_HOME")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "solid-bench"
+
+
+@dataclass(frozen=True)
+class Corpus:
+    """Resolved dialogs with their label set and provenance (what goes into every result)."""
+
+    spec: str
+    split: str
+    dialogs: tuple[Dialog, ...]
+    labels: LabelSet = MSDIALOG
+    synthetic: bool = False
+    has_human: bool = True
+    provenance: Mapping[str, Any] = field(default_factory=dict, compare=False, hash=False)
+
+    @cached_property
+    def sha256(self) -> str:
+        return dialogs_sha256(self.dialogs)
+
+    @property
+    def n_dialogs(self) -> int:
+        return len(self.dialogs)
+
+    @cached_property
+    def n_utterances(self) -> int:
+        return sum(len(d.utterances) for d in self.dialogs)
+
+    def label_counts(self) -> dict[str, int]:
+        """Utterances carrying each label (multi-label counts)."""
+        counts = {c: 0 for c in self.labels}
+        for d in self.dialogs:
+            for u in d.utterances:
+                for c in u.intents:
+                    counts[c] += 1
+        return counts
+
+    def generation_cost(self) -> dict[str, float] | None:
+        """Summed ``meta.cost`` of the synthetic dialogs in this corpus; None if it has none."""
+        totals: dict[str, float] = {}
+        n = 0
+        for d in self.dialogs:
+            cost = d.meta.get("cost") if d.meta else None
+            if not cost:
+                continue
+            n += 1
+            for k, v in cost.items():
+                if isinstance(v, (int, float)):
+                    totals[k] = totals.get(k, 0) + v
+        if not n:
+            return None
+        totals["dialogs"] = n
+        return totals
+
+    def summary(self) -> dict[str, Any]:
+        """The record of this corpus that a Result carries."""
+        return {
+            "spec": self.spec,
+            "split": self.split,
+            "sha256": self.sha256,
+            "n_dialogs": self.n_dialogs,
+            "n_utterances": self.n_utterances,
+            "synthetic": self.synthetic,
+            "has_human": self.has_human,
+            "generation_cost": self.generation_cost(),
+            "provenance": dict(self.provenance),
+        }
+
+
+def _parse_part(part: str) -> tuple[str, int | None, str]:
+    name, _, sample = part.partition("@")
+    if not sample:
+        return name.strip(), None, "random"
+    size, _, strategy = sample.partition(":")
+    try:
+        n = int(size)
+    except ValueError:
+        raise UserError(f"Corpus spec {part!r}: the size after '@' must be a whole number, e.g. solid@500.") from None
+    if n <= 0:
+        raise UserError(f"Corpus spec {part!r}: the size after '@' must be positive.")
+    return name.strip(), n, (strategy.strip() or "random")
+
+
+def _load_part(name: str, split: str, labels: LabelSet) -> Corpus:
+    name = ALIASES.get(name, name)
+    path = Path(name).expanduser()
+    looks_like_path = os.sep in name or name.endswith((".jsonl", ".json", ".tsv")) or path.exists()
+    if name in SOURCES and not (looks_like_path and path.exists()):
+        source = SOURCES.get(name)()
+        return source.load(split, labels)
+    if looks_like_path:
+        from .formats import detect_format, read_dialogs
+
+        if not path.exists():
+            raise UserError(f"Corpus {name!r}: no such file or folder; check the path.")
+        fmt = detect_format(path)
+        dialogs = read_dialogs(path, labels, source=path.stem if path.is_file() else path.name, fmt=fmt)
+        synthetic = any(d.meta.get("generator") for d in dialogs)
+        return Corpus(
+            spec=name,
+            split=split,
+            dialogs=tuple(dialogs),
+            labels=labels,
+            synthetic=synthetic,
+            has_human=not synthetic,
+            provenance={"path": str(path.resolve()), "format": fmt},
+        )
+    SOURCES.get(name)  # raises an unknown-corpus error with suggestions
+    raise AssertionError("unreachable")
+
+
+def resolve(spec: str, split: str = "train", labels: LabelSet = MSDIALOG, sample_seed: int = 0) -> Corpus:
+    """Resolve a corpus spec for one split. Sampling is seeded by ``sample_seed`` (default fixed)."""
+    if split not in SPLITS:
+        raise UserError(f"Unknown split {split!r}; use one of {', '.join(SPLITS)}.")
+    if not spec or not spec.strip():
+        raise UserError("Empty corpus spec; name a corpus such as 'human' or 'solid'.")
+    parts = []
+    for raw in spec.split("+"):
+        name, n, strategy = _parse_part(raw)
+        corpus = _load_part(name, split, labels)
+        if n is not None:
+            from .sampling import sample
+
+            corpus = sample(corpus, n, strategy, seed=sample_seed)
+        parts.append(corpus)
+    if len(parts) == 1:
+        c = parts[0]
+        return Corpus(spec, split, c.dialogs, labels, c.synthetic, c.has_human, c.provenance)
+    dialogs = tuple(d for c in parts for d in c.dialogs)
+    ids = [d.id for d in dialogs]
+    if len(set(ids)) != len(ids):
+        raise UserError(f"Corpus spec {spec!r}: the mixture repeats dialogs (a part is named twice?).")
+    return Corpus(
+        spec=spec,
+        split=split,
+        dialogs=dialogs,
+        labels=labels,
+        synthetic=any(c.synthetic for c in parts),
+        has_human=any(c.has_human for c in parts),
+        provenance={"parts": [c.summary() | {"spec": c.spec} for c in parts]},
+    )

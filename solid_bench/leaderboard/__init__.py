@@ -1,0 +1,1 @@
+"""Leaderboards: aggregate Result files into one tidy table and write it in many formats."""

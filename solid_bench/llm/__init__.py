@@ -1,0 +1,18 @@
+"""LLM backends behind one narrow contract: ``complete(requests) -> completions``, batched.
+
+One file per backend, each registered in ``BACKENDS``; heavy imports happen inside methods.
+"""
+
+from __future__ import annotations
+
+from ..registry import Registry
+from .base import Backend, Completion, Request
+
+BACKENDS: Registry = Registry("LLM backend", package="solid_bench.llm.backends", entry_point_group="solid_bench.backends")
+
+__all__ = ["BACKENDS", "Backend", "Completion", "Request", "create_backend"]
+
+
+def create_backend(name: str, model: str | None = None, **options) -> Backend:
+    """Instantiate backend ``name`` for ``model`` (None: the backend's default model)."""
+    return BACKENDS.get(name)(model=model, **options)

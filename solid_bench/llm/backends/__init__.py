@@ -1,0 +1,1 @@
+"""Backend plugins, one file each (transformers, llama-cpp, openai, vllm, fake)."""

@@ -1,0 +1,54 @@
+"""The backend contract: Request and Completion records and the Backend protocol."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Protocol, Sequence, runtime_checkable
+
+
+@dataclass(frozen=True)
+class Request:
+    """Chat messages plus decoding parameters. ``messages`` is ((role, content), ...)."""
+
+    messages: tuple[tuple[str, str], ...]
+    max_new_tokens: int = 128
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+    stop: tuple[str, ...] = ()
+
+    @classmethod
+    def chat(cls, *messages: tuple[str, str], **params) -> "Request":
+        return cls(tuple((r, c) for r, c in messages), **params)
+
+    def as_openai_messages(self) -> list[dict[str, str]]:
+        return [{"role": r, "content": c} for r, c in self.messages]
+
+    def cache_key(self, model_id: str) -> str:
+        """Stable hash of model, messages and decoding parameters (the SQLite cache key)."""
+        payload = json.dumps({"model": model_id, **asdict(self)}, sort_keys=True, ensure_ascii=False)
+        return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What came back for one request, with its metered cost."""
+
+    text: str
+    prompt_tokens: int
+    completion_tokens: int
+    seconds: float
+    cached: bool = False
+    finish_reason: str = ""
+    meta: dict = field(default_factory=dict, compare=False, hash=False)
+
+
+@runtime_checkable
+class Backend(Protocol):
+    """Anything that completes a batch of chat requests, in order."""
+
+    model_id: str
+
+    def complete(self, requests: Sequence[Request]) -> list[Completion]: ...

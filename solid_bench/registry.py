@@ -1,0 +1,93 @@
+"""A small generic plugin registry: decorator registration, package discovery, entry points."""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+from typing import Any, Callable, Generic, TypeVar
+
+from .errors import UserError, did_you_mean
+
+T = TypeVar("T")
+
+
+class Registry(Generic[T]):
+    """Names -> plugins. Duplicate names are an error; unknown names suggest close ones.
+
+    ``package`` is imported module by module on first lookup so that each plugin file registers
+    itself; ``entry_point_group`` lets outside packages join. Heavy imports belong inside the
+    plugins' methods, so discovery stays cheap.
+    """
+
+    def __init__(self, kind: str, package: str | None = None, entry_point_group: str | None = None):
+        self.kind = kind
+        self.package = package
+        self.entry_point_group = entry_point_group
+        self._items: dict[str, T] = {}
+        self._discovered = package is None and entry_point_group is None
+
+    def register(self, name: str) -> Callable[[T], T]:
+        """Class decorator: ``@REGISTRY.register("name")``."""
+
+        def deco(obj: T) -> T:
+            self.add(name, obj)
+            return obj
+
+        return deco
+
+    def add(self, name: str, obj: T) -> None:
+        """Register ``obj`` under ``name``; the same object twice is a no-op, another is an error."""
+        existing = self._items.get(name)
+        if existing is not None and existing is not obj:
+            if getattr(existing, "__qualname__", None) == getattr(obj, "__qualname__", None) and getattr(
+                existing, "__module__", None
+            ) == getattr(obj, "__module__", None):
+                self._items[name] = obj  # the same module re-imported (e.g. importlib.reload)
+                return
+            raise ValueError(f"{self.kind} {name!r} is registered twice ({existing!r} and {obj!r})")
+        try:
+            obj.registered_name = name  # type: ignore[attr-defined]
+        except (AttributeError, TypeError):
+            pass
+        self._items[name] = obj
+
+    def _discover(self) -> None:
+        if self._discovered:
+            return
+        self._discovered = True
+        if self.package:
+            pkg = importlib.import_module(self.package)
+            for info in pkgutil.iter_modules(pkg.__path__):
+                if not info.name.startswith("_"):
+                    importlib.import_module(f"{self.package}.{info.name}")
+        if self.entry_point_group:
+            from importlib.metadata import entry_points
+
+            for ep in entry_points(group=self.entry_point_group):
+                obj: Any = ep.load()
+                if isinstance(obj, type) and obj not in self._items.values():
+                    self.add(ep.name, obj)
+
+    def names(self) -> list[str]:
+        """All registered names, sorted."""
+        self._discover()
+        return sorted(self._items)
+
+    def get(self, name: str) -> T:
+        """The plugin called ``name``; a UserError with suggestions when there is none."""
+        self._discover()
+        if name not in self._items:
+            raise UserError(
+                f"Unknown {self.kind} {name!r}.{did_you_mean(name, self.names())} "
+                f"Known: {', '.join(self.names()) or 'none'}."
+            )
+        return self._items[name]
+
+    def items(self) -> list[tuple[str, T]]:
+        """(name, plugin) pairs, sorted by name."""
+        self._discover()
+        return sorted(self._items.items())
+
+    def __contains__(self, name: str) -> bool:
+        self._discover()
+        return name in self._items

@@ -1,0 +1,67 @@
+"""Subsets of a corpus by size and strategy (``solid@500:balanced``), one function per strategy."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Callable
+
+from .errors import UserError, did_you_mean
+
+#: strategy name -> function(corpus, n, rng) -> list of dialog indices
+STRATEGIES: dict[str, Callable] = {}
+
+
+def strategy(name: str):
+    """Register a sampling strategy under ``name``."""
+
+    def deco(fn):
+        if name in STRATEGIES:
+            raise ValueError(f"sampling strategy {name!r} registered twice")
+        STRATEGIES[name] = fn
+        return fn
+
+    return deco
+
+
+@strategy("random")
+def _random(corpus, n, rng):
+    return sorted(rng.choice(len(corpus.dialogs), size=n, replace=False).tolist())
+
+
+@strategy("balanced")
+def _balanced(corpus, n, rng):
+    """Greedy intent balancing: repeatedly take the dialog that best covers the rarest labels so far."""
+    import numpy as np
+
+    order = rng.permutation(len(corpus.dialogs))
+    counts: Counter = Counter()
+    chosen: list[int] = []
+    remaining = list(order)
+    label_sets = [Counter(c for u in d.utterances for c in u.intents) for d in corpus.dialogs]
+    while len(chosen) < n and remaining:
+        # score: sum over the dialog's labels of 1 / (1 + count so far); ties keep random order
+        scores = np.array([sum(v / (1.0 + counts[c]) for c, v in label_sets[i].items()) / max(1, sum(label_sets[i].values())) for i in remaining])
+        j = int(np.argmax(scores))
+        i = remaining.pop(j)
+        chosen.append(int(i))
+        counts.update(label_sets[i])
+    return sorted(chosen)
+
+
+def sample(corpus, n: int, how: str = "random", seed: int = 0):
+    """A corpus of ``n`` dialogs drawn from ``corpus`` by strategy ``how``, reproducibly."""
+    import numpy as np
+
+    from .corpora import Corpus
+
+    if how not in STRATEGIES:
+        raise UserError(f"Unknown sampling strategy {how!r}.{did_you_mean(how, list(STRATEGIES))} Known: {', '.join(sorted(STRATEGIES))}.")
+    if n > len(corpus.dialogs):
+        raise UserError(
+            f"Corpus {corpus.spec!r} has {len(corpus.dialogs)} dialogs, fewer than the {n} asked for; "
+            "generate more or ask for fewer."
+        )
+    idx = STRATEGIES[how](corpus, n, np.random.default_rng(seed))
+    dialogs = tuple(corpus.dialogs[i] for i in idx)
+    prov = dict(corpus.provenance) | {"sample": {"n": n, "strategy": how, "seed": seed, "from_sha256": corpus.sha256}}
+    return Corpus(f"{corpus.spec}@{n}:{how}", corpus.split, dialogs, corpus.labels, corpus.synthetic, corpus.has_human, prov)
