@@ -1,0 +1,70 @@
+"""`solid-bench run`: train, tune on validation, test, score, write Result JSONs, print a table."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+
+from . import app
+
+
+def parse_params(items: list[str]) -> dict:
+    """['epochs=2', 'model=path'] -> {'epochs': 2, 'model': 'path'} (values parsed as JSON when they can be)."""
+    from ..errors import UserError
+
+    params = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            raise UserError(f"--param {item!r} must look like NAME=VALUE, e.g. --param epochs=2.")
+        try:
+            params[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            params[key.strip()] = value
+    return params
+
+
+def print_results_table(results: list[dict]) -> None:
+    """Print one row per Result: corpora, predictor, seed and the headline metrics with CI."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from ..runner import cell_summary
+
+    table = Table(title="solid-bench results (test split; micro-F1 with 95% dialog-bootstrap CI)")
+    for col in ("train", "test", "predictor", "seed", "micro-F1 [95% CI]", "qu_accuracy", "macro-F1", "exact match", "train s"):
+        table.add_column(col, justify="right" if col not in ("train", "test", "predictor") else "left")
+    for r in results:
+        s = cell_summary(r)
+        ci = s["micro_f1_ci"]
+        ci_txt = f" [{ci[0]:.3f}, {ci[1]:.3f}]" if ci else ""
+        table.add_row(
+            s["train"], s["test"], s["predictor"], str(s["seed"]), f"{s['micro_f1']:.3f}{ci_txt}",
+            f"{s['qu_accuracy']:.3f}", f"{s['macro_f1']:.3f}", f"{s['exact_match']:.3f}", f"{s['train_seconds']:.1f}",
+        )
+    Console().print(table)
+
+
+@app.command("run")
+def run(
+    train: str = typer.Option("human", "--train", help="Training corpus spec: human, solid, solid-rl, human+solid, solid@500, a file or run folder."),
+    test: str = typer.Option("human", "--test", help="Test corpus spec (its test split)."),
+    valid: str = typer.Option("auto", "--valid", help="Validation corpus spec; auto = the human valid split if the training data has human dialogs, else 10% of training dialogs held out."),
+    predictor: str = typer.Option("tfidf-lr", "--predictor", "-p", help="Predictor name (see `solid-bench predictors list`)."),
+    seed: Optional[List[int]] = typer.Option(None, "--seed", help="Seed; repeat for several (default 0)."),
+    param: Optional[List[str]] = typer.Option(None, "--param", help="Predictor hyperparameter NAME=VALUE; repeatable."),
+    out: Path = typer.Option(Path("results"), "--out", help="Folder for Result JSON files."),
+    force: bool = typer.Option(False, "--force", help="Recompute cells whose results exist."),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="Only print the table."),
+) -> None:
+    """Train on TRAIN, tune thresholds on validation data, score on TEST; one Result JSON per seed."""
+    from ..runner import Cell, run_cell
+
+    params = parse_params(param or [])
+    seeds = seed or [0]
+    log = (lambda s: None) if quiet else (lambda s: typer.echo(s, err=True))
+    results = [run_cell(Cell(train, test, predictor, s, valid, params), out, force=force, log=log) for s in seeds]
+    print_results_table(results)

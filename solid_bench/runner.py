@@ -1,0 +1,187 @@
+"""Run one (train, valid, test, predictor, seed) cell end to end and write its Result JSON.
+
+The order is fixed and the same for every predictor: fit on train (the predictor may use the
+validation examples for early stopping), tune the decision threshold on validation
+predictions, then predict the test split once and score it. The test split is never used for
+any choice.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from .corpora import Corpus, resolve
+from .errors import UserError
+from .results import SCHEMA_VERSION, config_hash, environment, result_path, write_json_atomic
+
+AUTO_VALID = "auto"
+HELD_OUT_SHARE = 0.10
+
+
+@dataclass(frozen=True)
+class Cell:
+    """What identifies one result: corpora specs, predictor with parameters, and seed."""
+
+    train: str
+    test: str
+    predictor: str = "tfidf-lr"
+    seed: int = 0
+    valid: str = AUTO_VALID
+    params: dict = field(default_factory=dict, hash=False)
+
+    def key(self) -> dict[str, Any]:
+        return {
+            "train": self.train,
+            "valid": self.valid,
+            "test": self.test,
+            "predictor": self.predictor,
+            "params": dict(sorted(self.params.items())),
+            "seed": self.seed,
+        }
+
+    def path(self, out_dir: Path) -> Path:
+        return result_path(out_dir, self.key())
+
+
+def _human_parts(spec: str) -> list[str]:
+    """The named human sources of a (mixture) spec, without sampling suffixes."""
+    from .corpora import ALIASES, SOURCES
+
+    parts = []
+    for raw in spec.split("+"):
+        name = ALIASES.get(raw.split("@")[0].strip(), raw.split("@")[0].strip())
+        if name in SOURCES and not getattr(SOURCES.get(name), "synthetic", True):
+            parts.append(name)
+    return parts
+
+
+def split_validation(train: Corpus, valid_spec: str, seed: int) -> tuple[Corpus, Corpus, str]:
+    """Return (train, valid, how): the named validation corpus, the human valid split of the
+    training corpus's human parts, or 10% of the training dialogs held out by dialog."""
+    import numpy as np
+
+    if valid_spec != AUTO_VALID:
+        return train, resolve(valid_spec, "valid", train.labels), f"given: {valid_spec}"
+    human = _human_parts(train.spec)
+    if human:
+        spec = "+".join(human)
+        return train, resolve(spec, "valid", train.labels), f"human valid split of {spec}"
+    n = len(train.dialogs)
+    if n < 2:
+        raise UserError(f"Training corpus {train.spec!r} has {n} dialog(s); at least 2 are needed to hold out validation data.")
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    n_valid = max(1, int(round(HELD_OUT_SHARE * n)))
+    held = set(order[:n_valid].tolist())
+    keep = tuple(d for i, d in enumerate(train.dialogs) if i not in held)
+    valid = tuple(d for i, d in enumerate(train.dialogs) if i in held)
+    prov = {"held_out_from": train.sha256, "share": HELD_OUT_SHARE, "seed": seed}
+    return (
+        Corpus(train.spec, "train", keep, train.labels, train.synthetic, train.has_human, dict(train.provenance) | {"held_out": prov}),
+        Corpus(f"{train.spec}[held-out]", "valid", valid, train.labels, train.synthetic, train.has_human, prov),
+        f"{HELD_OUT_SHARE:.0%} of training dialogs held out by dialog (seed {seed})",
+    )
+
+
+def run_cell(cell: Cell, out_dir: Path, force: bool = False, log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
+    """Train, tune, predict and score one cell; write and return its Result (skip if it exists)."""
+    from .decision import apply, tune_threshold
+    from .examples import Examples
+    from .metrics import score
+    from .predictors import create
+    from .results import load_result
+    from .stats import bootstrap_ci
+
+    path = cell.path(out_dir)
+    if path.exists() and not force:
+        log(f"skip (result exists): {path.name}")
+        return load_result(path)
+
+    predictor = create(cell.predictor, **cell.params)  # fail fast on an unknown name or bad params
+    log(f"loading corpora: train={cell.train} test={cell.test}")
+    train = resolve(cell.train, "train")
+    test = resolve(cell.test, "test", train.labels)
+    train, valid, valid_how = split_validation(train, cell.valid, cell.seed)
+    labels = train.labels
+    if test.labels != labels:
+        raise UserError(f"The test corpus {cell.test!r} uses label set {test.labels.name}, the training corpus {labels.name}.")
+    train_ex, valid_ex, test_ex = (Examples.from_dialogs(c.dialogs) for c in (train, valid, test))
+
+    log(f"fitting {cell.predictor} (seed {cell.seed}) on {len(train_ex)} utterances; validation: {valid_how}")
+    t0 = time.perf_counter()
+    predictor.fit(train_ex, valid_ex, labels, cell.seed)
+    train_seconds = time.perf_counter() - t0
+
+    thresholds = tune_threshold(valid_ex.y(labels), predictor.predict_proba(valid_ex))
+    t0 = time.perf_counter()
+    proba = predictor.predict_proba(test_ex)
+    predict_seconds = time.perf_counter() - t0
+    y_true, y_pred = test_ex.y(labels), apply(proba, thresholds)
+
+    metrics = score(y_true, y_pred, labels.codes)
+    ci = bootstrap_ci(y_true, y_pred, test_ex.dialog_groups(), seed=cell.seed)
+    codes = labels.codes
+
+    def as_strings(y):
+        return ["_".join(codes[j] for j in row.nonzero()[0]) for row in y]
+
+    result = {
+        "schema_version": SCHEMA_VERSION,
+        "config_hash": config_hash(cell.key()),
+        "cell": cell.key(),
+        "corpora": {"train": train.summary(), "valid": valid.summary() | {"how": valid_how}, "test": test.summary()},
+        "predictor": {
+            "name": cell.predictor,
+            "params": predictor.params() if hasattr(predictor, "params") else dict(cell.params),
+            "model_id": getattr(predictor, "model_id", None),
+        },
+        "seed": cell.seed,
+        "decision": {"rule": "threshold tuned on validation for micro-F1; at least one label per utterance", **thresholds.to_dict(codes)},
+        "metrics": metrics,
+        "ci": {k: [float(lo), float(hi)] for k, (lo, hi) in ci.items()},
+        "ci_method": "95% percentile bootstrap over test dialogs, 1000 resamples",
+        "generation_cost": train.generation_cost(),
+        "timing": {"train_seconds": round(train_seconds, 3), "predict_seconds": round(predict_seconds, 3)},
+        "predictions": {
+            "labels": list(codes),
+            "dialog_ids": test_ex.dialog_ids,
+            "positions": [e.position for e in test_ex],
+            "y_true": as_strings(y_true),
+            "y_pred": as_strings(y_pred),
+        },
+        "environment": environment(),
+    }
+    from . import __version__
+
+    result["solid_bench_version"] = __version__
+    write_json_atomic(path, result)
+    log(f"wrote {path}")
+    return result
+
+
+def run_cells(cells: list[Cell], out_dir: Path, force: bool = False, log: Callable[[str], None] = lambda s: None) -> list[dict[str, Any]]:
+    """Run cells in order, skipping finished ones; return their Results."""
+    return [run_cell(c, out_dir, force=force, log=log) for c in cells]
+
+
+def cell_summary(result: dict[str, Any]) -> dict[str, Any]:
+    """The few numbers a results table shows for one Result."""
+    m, ci = result["metrics"], result.get("ci", {})
+    return {
+        "train": result["cell"]["train"],
+        "test": result["cell"]["test"],
+        "predictor": result["cell"]["predictor"],
+        "seed": result["cell"]["seed"],
+        "micro_f1": m["micro_f1"],
+        "micro_f1_ci": ci.get("micro_f1"),
+        "qu_accuracy": m["qu_accuracy"],
+        "macro_f1": m["macro_f1"],
+        "exact_match": m["exact_match"],
+        "train_seconds": result["timing"]["train_seconds"],
+    }
+
+
+__all__ = ["Cell", "run_cell", "run_cells", "split_validation", "cell_summary", "asdict"]
