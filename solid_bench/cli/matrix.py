@@ -1,0 +1,38 @@
+"""`solid-bench matrix CONFIG.toml`: run a validated train x test x predictor x seed matrix."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+
+from . import app
+
+
+@app.command("matrix")
+def matrix(
+    config: Path = typer.Argument(..., help="Matrix config (TOML); see leaderboards/configs/msdialog.toml."),
+    jobs: int = typer.Option(1, "--jobs", "-j", min=1, help="Independent cells to run in parallel processes."),
+    dry_run: bool = typer.Option(False, "--dry-run", help="Validate the config and list the cells, run nothing."),
+) -> None:
+    """Run every cell of the matrix; finished cells are skipped, so an interrupted matrix resumes."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+    from ..matrix import load_matrix, run_matrix
+
+    m = load_matrix(config)
+    typer.echo(f"{m.name}: {len(m.cells)} cells -> {m.out}", err=True)
+    if dry_run:
+        for c in m.cells:
+            done = "done" if c.path(m.out).exists() else "todo"
+            typer.echo(f"{done}\t{c.train}\t{c.test}\t{c.predictor}\tseed={c.seed}\t{c.params or ''}")
+        return
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=False) as bar:
+        task = bar.add_task("cells", total=len(m.cells))
+
+        def on_cell(cell, status):
+            bar.console.print(f"{status:>7}  {cell.train} -> {cell.test}  {cell.predictor}  seed {cell.seed}")
+            bar.advance(task)
+
+        counts = run_matrix(m, jobs=jobs, on_cell=on_cell)
+    typer.echo(f"done: {counts['done']} run, {counts['skipped']} already finished; results in {m.out}", err=True)

@@ -1,0 +1,250 @@
+"""The benchmark matrix: a TOML config -> validated cells -> Result files, resumable and parallel.
+
+Config keys (top level; each ``[[block]]`` may override train, test, valid, predictors, seeds,
+sizes and strategy, and its cells are added to the top-level ones)::
+
+    out = "results/msdialog"            # output folder (relative to the config file)
+    train = ["human", "solid", "human+solid"]
+    test = ["human"]
+    valid = "auto"                      # optional
+    seeds = [0, 1, 2]
+    sizes = [50, 100, 200]              # optional: each synthetic train spec X -> X@50, X@100, X@200
+    strategy = "random"                 # sampling strategy for sizes: random | balanced | lmq-high
+
+    [[predictors]]
+    name = "tfidf-lr"
+    [[predictors]]
+    name = "bert"
+    params = { epochs = 3 }
+    seeds = [0, 1, 2]                   # optional per-predictor seeds
+"""
+
+from __future__ import annotations
+
+import os
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+from .errors import UserError, did_you_mean
+from .runner import AUTO_VALID, Cell
+
+TOP_KEYS = ("out", "train", "test", "valid", "seeds", "sizes", "strategy", "predictors", "block", "name", "description")
+BLOCK_KEYS = ("train", "test", "valid", "seeds", "sizes", "strategy", "predictors", "name")
+PREDICTOR_KEYS = ("name", "params", "seeds")
+
+
+@dataclass(frozen=True)
+class Matrix:
+    """A validated matrix: its output folder and the cells to run, in a stable order."""
+
+    out: Path
+    cells: tuple[Cell, ...]
+    name: str = "matrix"
+
+
+def _load_toml(path: Path) -> dict[str, Any]:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    if not path.is_file():
+        raise UserError(f"{path}: no such matrix config; pass a TOML file such as leaderboards/configs/msdialog.toml.")
+    try:
+        with open(path, "rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as e:
+        raise UserError(f"{path}: not valid TOML ({e}).") from None
+
+
+def _check_keys(obj: dict, allowed: tuple[str, ...], where: str, errors: list[str]) -> None:
+    for key in obj:
+        if key not in allowed:
+            errors.append(f"{where}: unknown key {key!r}.{did_you_mean(key, allowed)}")
+
+
+def _str_list(value: Any, key: str, errors: list[str]) -> list[str]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, str) and v.strip() for v in value):
+        errors.append(f"{key}: must be a non-empty list of corpus specs (strings).")
+        return []
+    return value
+
+
+def _int_list(value: Any, key: str, errors: list[str], positive: bool = False) -> list[int]:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = [value]
+    if not isinstance(value, list) or not value or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        errors.append(f"{key}: must be a non-empty list of whole numbers.")
+        return []
+    if positive and any(v <= 0 for v in value):
+        errors.append(f"{key}: sizes must be positive.")
+        return []
+    return value
+
+
+def _check_spec(spec: str, key: str, base_dir: Path, errors: list[str]) -> None:
+    from .corpora import ALIASES, SOURCES
+    from .sampling import STRATEGIES
+
+    for part in spec.split("+"):
+        name, _, sample = part.partition("@")
+        name = ALIASES.get(name.strip(), name.strip())
+        if name not in SOURCES and not (base_dir / name).exists() and not Path(name).exists():
+            errors.append(f"{key}: unknown corpus {name!r} in {spec!r}.{did_you_mean(name, SOURCES.names())}")
+        if sample:
+            size, _, how = sample.partition(":")
+            if not size.isdigit() or int(size) <= 0:
+                errors.append(f"{key}: {part!r} needs a positive size after '@', e.g. solid@500.")
+            if how and how not in STRATEGIES:
+                errors.append(f"{key}: unknown sampling strategy {how!r}.{did_you_mean(how, list(STRATEGIES))}")
+
+
+def _predictors(value: Any, key: str, errors: list[str]) -> list[dict]:
+    from .predictors import PREDICTORS
+
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not value:
+        errors.append(f"{key}: must list at least one predictor ([[predictors]] with a name).")
+        return []
+    out = []
+    for i, p in enumerate(value):
+        where = f"{key}[{i}]"
+        if isinstance(p, str):
+            p = {"name": p}
+        if not isinstance(p, dict) or "name" not in p:
+            errors.append(f"{where}: a predictor needs a 'name'.")
+            continue
+        _check_keys(p, PREDICTOR_KEYS, where, errors)
+        name = p["name"]
+        if name not in PREDICTORS:
+            errors.append(f"{where}.name: unknown predictor {name!r}.{did_you_mean(name, PREDICTORS.names())}")
+            continue
+        params = p.get("params", {})
+        if not isinstance(params, dict):
+            errors.append(f"{where}.params: must be a table of hyperparameters.")
+            continue
+        try:
+            PREDICTORS.get(name)(**params)
+        except TypeError as e:
+            errors.append(f"{where}.params: {name} does not accept these parameters ({e}).")
+            continue
+        seeds = _int_list(p["seeds"], f"{where}.seeds", errors) if "seeds" in p else None
+        out.append({"name": name, "params": params, "seeds": seeds})
+    return out
+
+
+def _expand(block: dict, defaults: dict, where: str, base_dir: Path, errors: list[str]) -> list[Cell]:
+    merged = defaults | block
+    train = _str_list(merged.get("train"), f"{where}.train", errors)
+    test = _str_list(merged.get("test", ["human"]), f"{where}.test", errors)
+    valid = merged.get("valid", AUTO_VALID)
+    if not isinstance(valid, str):
+        errors.append(f"{where}.valid: must be a corpus spec string or 'auto'.")
+    seeds = _int_list(merged.get("seeds", [0]), f"{where}.seeds", errors)
+    sizes = _int_list(merged["sizes"], f"{where}.sizes", errors, positive=True) if "sizes" in merged else None
+    strategy = merged.get("strategy", "random")
+    predictors = _predictors(merged.get("predictors"), f"{where}.predictors", errors)
+    if sizes:
+        train = [f"{spec}@{n}" + ("" if strategy == "random" else f":{strategy}") for spec in train for n in sizes]
+    for spec in train:
+        _check_spec(spec, f"{where}.train", base_dir, errors)
+    for spec in test:
+        _check_spec(spec, f"{where}.test", base_dir, errors)
+    if isinstance(valid, str) and valid != AUTO_VALID:
+        _check_spec(valid, f"{where}.valid", base_dir, errors)
+    cells = []
+    for p in predictors:
+        for spec in train:
+            for t in test:
+                for s in p["seeds"] or seeds:
+                    cells.append(Cell(spec, t, p["name"], s, valid if isinstance(valid, str) else AUTO_VALID, p["params"]))
+    return cells
+
+
+def load_matrix(path: Path) -> Matrix:
+    """Parse and validate a matrix config; every mistake is reported with its key before any work."""
+    path = Path(path)
+    config = _load_toml(path)
+    errors: list[str] = []
+    _check_keys(config, TOP_KEYS, "config", errors)
+    if "out" not in config or not isinstance(config.get("out"), str):
+        errors.append("out: required, the folder for Result files (a string).")
+    defaults = {k: v for k, v in config.items() if k in BLOCK_KEYS}
+    cells: list[Cell] = []
+    blocks = config.get("block", [])
+    if not isinstance(blocks, list):
+        errors.append("block: use [[block]] tables.")
+        blocks = []
+    if "train" in config or not blocks:
+        cells += _expand({}, defaults, "config", path.parent, errors)
+    for i, block in enumerate(blocks):
+        _check_keys(block, BLOCK_KEYS, f"block[{i}]", errors)
+        cells += _expand(block, defaults, f"block[{i}]", path.parent, errors)
+    if errors:
+        raise UserError(f"{path}: {len(errors)} problem(s) in the matrix config:\n  " + "\n  ".join(errors))
+    unique: dict[str, Cell] = {}
+    for c in cells:
+        unique.setdefault(str(sorted(c.key().items())), c)
+    out = Path(config["out"])
+    if not out.is_absolute():
+        out = (path.parent / out).resolve()
+    return Matrix(out, tuple(unique.values()), str(config.get("name", path.stem)))
+
+
+def _run_one(cell: Cell, out: Path, threads: int | None) -> str:
+    """Worker entry (also used in-process): run a cell under a per-cell file lock."""
+    import fcntl
+
+    from .runner import run_cell
+
+    if threads:
+        os.environ["OMP_NUM_THREADS"] = str(threads)
+        try:
+            import torch
+
+            torch.set_num_threads(threads)
+        except ImportError:
+            pass
+    path = cell.path(out)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name(f".{path.name}.lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # a second matrix on the same folder waits, then skips
+        if path.exists():
+            return "skipped"
+        run_cell(cell, out)
+    return "done"
+
+
+def run_matrix(matrix: Matrix, jobs: int = 1, on_cell: Callable[[Cell, str], None] = lambda c, s: None) -> dict[str, int]:
+    """Run every unfinished cell (``jobs`` processes); returns counts of done/skipped cells."""
+    from .corpora import resolve
+
+    counts = {"done": 0, "skipped": 0}
+    todo = []
+    for cell in matrix.cells:
+        if cell.path(matrix.out).exists():
+            counts["skipped"] += 1
+            on_cell(cell, "skipped")
+        else:
+            todo.append(cell)
+    # Resolve each training corpus once up front: builds default synthetic corpora sequentially.
+    for spec in sorted({c.train for c in todo}):
+        resolve(spec, "train")
+    if jobs <= 1:
+        for cell in todo:
+            status = _run_one(cell, matrix.out, None)
+            counts[status] += 1
+            on_cell(cell, status)
+        return counts
+    threads = max(1, (os.cpu_count() or 1) // jobs)
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        futures = {pool.submit(_run_one, cell, matrix.out, threads): cell for cell in todo}
+        for fut in as_completed(futures):
+            status = fut.result()
+            counts[status] += 1
+            on_cell(futures[fut], status)
+    return counts
