@@ -86,6 +86,15 @@ def split_validation(train: Corpus, valid_spec: str, seed: int) -> tuple[Corpus,
     )
 
 
+def split_no_answer(proba):
+    """(probabilities with NaN rows zeroed, mask of NaN rows): a NaN row means the predictor gave no answer."""
+    import numpy as np
+
+    proba = np.asarray(proba, dtype=np.float64)
+    mask = np.isnan(proba).any(axis=1)
+    return np.where(np.isnan(proba), 0.0, proba), mask
+
+
 def run_cell(cell: Cell, out_dir: Path, force: bool = False, log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Train, tune, predict and score one cell; write and return its Result (skip if it exists)."""
     from .decision import apply, tune_threshold
@@ -115,11 +124,13 @@ def run_cell(cell: Cell, out_dir: Path, force: bool = False, log: Callable[[str]
     predictor.fit(train_ex, valid_ex, labels, cell.seed)
     train_seconds = time.perf_counter() - t0
 
-    thresholds = tune_threshold(valid_ex.y(labels), predictor.predict_proba(valid_ex))
+    valid_proba, _ = split_no_answer(predictor.predict_proba(valid_ex))
+    thresholds = tune_threshold(valid_ex.y(labels), valid_proba)
     t0 = time.perf_counter()
-    proba = predictor.predict_proba(test_ex)
+    proba, no_answer = split_no_answer(predictor.predict_proba(test_ex))
     predict_seconds = time.perf_counter() - t0
     y_true, y_pred = test_ex.y(labels), apply(proba, thresholds)
+    y_pred[no_answer] = 0  # no answer predicts no label: it counts as wrong, never dropped
 
     metrics = score(y_true, y_pred, labels.codes)
     ci = bootstrap_ci(y_true, y_pred, test_ex.dialog_groups(), seed=cell.seed)
@@ -144,6 +155,8 @@ def run_cell(cell: Cell, out_dir: Path, force: bool = False, log: Callable[[str]
         "ci": {k: [float(lo), float(hi)] for k, (lo, hi) in ci.items()},
         "ci_method": "95% percentile bootstrap over test dialogs, 1000 resamples",
         "generation_cost": train.generation_cost(),
+        "no_answer": int(no_answer.sum()),
+        "predictor_stats": getattr(predictor, "last_stats_", None),
         "timing": {"train_seconds": round(train_seconds, 3), "predict_seconds": round(predict_seconds, 3)},
         "predictions": {
             "labels": list(codes),
