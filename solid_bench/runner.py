@@ -150,7 +150,11 @@ def run_cell(cell: Cell, out_dir: Path, force: bool = False, log: Callable[[str]
             "model_id": getattr(predictor, "model_id", None),
         },
         "seed": cell.seed,
-        "decision": {"rule": "threshold tuned on validation for micro-F1; at least one label per utterance", **thresholds.to_dict(codes)},
+        "decision": {
+            "rule": thresholds.rule,
+            "description": "thresholds tuned on validation predictions for micro-F1; at least one label per utterance",
+            "thresholds": thresholds.to_dict(codes),
+        },
         "metrics": metrics,
         "ci": {k: [float(lo), float(hi)] for k, (lo, hi) in ci.items()},
         "ci_method": "95% percentile bootstrap over test dialogs, 1000 resamples",
