@@ -1,0 +1,218 @@
+"""The default backend: batched chat generation with Hugging Face transformers, left padding.
+
+Requests are grouped by decoding parameters (max_new_tokens, temperature, top_p, seed, stop);
+within a group they are sorted by prompt length (less padding) and run ``batch_size`` at a time;
+completions come back in request order. Greedy when temperature == 0, else sampling after
+``torch.manual_seed(request.seed)`` once per batch, so a sampled text depends on its batch's
+composition. ``seconds`` is the batch's wall time divided evenly over its requests; the batch
+wall time and size are in ``meta``. ``completion_tokens`` counts the tokens actually generated
+for the request (including the end-of-sequence token, excluding padding).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import time
+from pathlib import Path
+from typing import Sequence
+
+from ...errors import UserError
+from .. import BACKENDS
+from ..base import Completion, Request
+
+_FALLBACK_TEMPLATE = (
+    "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
+    "{% if add_generation_prompt %}assistant:{% endif %}"
+)
+
+
+def local_model_id(folder: Path) -> str:
+    """A stable id for a local model folder: its name plus a hash of its files' names, sizes and ends."""
+    digest = hashlib.sha256()
+    for path in sorted(p for p in folder.rglob("*") if p.is_file() and not p.name.startswith(".")):
+        size = path.stat().st_size
+        digest.update(f"{path.relative_to(folder)}\0{size}\0".encode())
+        with path.open("rb") as fh:
+            if size <= 1 << 24:
+                digest.update(fh.read())
+            else:  # big weight files: the first and last MiB tell versions apart cheaply
+                digest.update(fh.read(1 << 20))
+                fh.seek(size - (1 << 20))
+                digest.update(fh.read())
+    return f"{folder.name}@sha256:{digest.hexdigest()[:16]}"
+
+
+@BACKENDS.register("transformers")
+class TransformersBackend:
+    """Local chat generation with transformers (CPU or CUDA), batched with left padding."""
+
+    install_hint = "pip install torch transformers"
+
+    def __init__(
+        self,
+        model: str | None = None,
+        batch_size: int = 32,
+        dtype: str = "auto",
+        device: str = "auto",
+        ignore_eos: bool = False,
+        **options,
+    ):
+        if int(batch_size) < 1:
+            raise UserError(f"batch_size must be at least 1, got {batch_size}.")
+        self.model = model
+        self.batch_size = int(batch_size)
+        self.dtype = dtype
+        self.device = device
+        self.ignore_eos = bool(ignore_eos)  # benchmarking: always generate max_new_tokens
+        self.options = options  # passed to from_pretrained (e.g. revision, trust_remote_code)
+        if model is None:
+            from ..local_models import DEFAULT_MODEL_ID
+
+            self.model_id = DEFAULT_MODEL_ID
+        elif Path(model).expanduser().is_dir():
+            self.model_id = local_model_id(Path(model).expanduser().resolve())
+        else:
+            self.model_id = str(model)
+        self._model = None
+        self._tokenizer = None
+
+    @classmethod
+    def is_available(cls) -> bool:
+        """True when torch and transformers can be imported."""
+        return all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers"))
+
+    def _load(self):
+        if self._model is not None:
+            return self._model, self._tokenizer
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        if self.model is None:
+            from ..local_models import default_model_path
+
+            source = str(default_model_path())
+        else:
+            source = str(Path(self.model).expanduser()) if Path(self.model).expanduser().is_dir() else self.model
+        device = self.device
+        if device == "auto":
+            device = "cuda" if torch.cuda.is_available() else "cpu"
+        dtype = self.dtype
+        if dtype == "auto":
+            dtype = "bfloat16" if str(device).startswith("cuda") else "float32"
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(source, **self.options)
+            model = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype), **self.options)
+        except OSError as exc:
+            raise UserError(
+                f"Cannot load model {source!r}: give a local model folder or a hub id (hub ids need network)."
+            ) from exc
+        model.to(device).eval()
+        tokenizer.padding_side = "left"
+        if tokenizer.pad_token is None:
+            tokenizer.pad_token = tokenizer.eos_token
+        if not getattr(tokenizer, "chat_template", None):
+            tokenizer.chat_template = _FALLBACK_TEMPLATE
+        eos = model.generation_config.eos_token_id
+        eos = list(eos) if isinstance(eos, (list, tuple)) else ([eos] if eos is not None else [])
+        if tokenizer.eos_token_id is not None and tokenizer.eos_token_id not in eos:
+            eos.append(tokenizer.eos_token_id)
+        self._eos = eos
+        self._device, self._dtype = device, dtype
+        self._model, self._tokenizer = model, tokenizer
+        return model, tokenizer
+
+    def complete(self, requests: Sequence[Request]) -> list[Completion]:
+        """Complete chat requests in order (see the module docstring for batching and metering)."""
+        if not requests:
+            return []
+        model, tokenizer = self._load()
+        prompts = [
+            tokenizer.apply_chat_template(
+                r.as_openai_messages(), add_generation_prompt=True, tokenize=False
+            )
+            for r in requests
+        ]
+        ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
+        groups: dict[tuple, list[int]] = {}
+        for i, r in enumerate(requests):
+            key = (r.max_new_tokens, r.temperature, r.top_p if r.temperature > 0 else 1.0, r.seed, r.stop)
+            groups.setdefault(key, []).append(i)
+        out: list[Completion | None] = [None] * len(requests)
+        for members in groups.values():
+            members.sort(key=lambda i: len(ids[i]))
+            for start in range(0, len(members), self.batch_size):
+                chunk = members[start : start + self.batch_size]
+                for i, c in zip(chunk, self._run_batch([ids[i] for i in chunk], requests[chunk[0]])):
+                    out[i] = c
+        return out  # type: ignore[return-value]
+
+    def _run_batch(self, batch_ids: list[list[int]], params: Request) -> list[Completion]:
+        import torch
+        from transformers import GenerationConfig
+
+        model, tokenizer = self._model, self._tokenizer
+        t0 = time.perf_counter()
+        enc = tokenizer.pad({"input_ids": batch_ids}, padding=True, return_tensors="pt").to(self._device)
+        sample = params.temperature > 0
+        config = GenerationConfig(
+            max_new_tokens=params.max_new_tokens,
+            min_new_tokens=params.max_new_tokens if self.ignore_eos else None,
+            do_sample=sample,
+            temperature=params.temperature if sample else None,
+            top_p=params.top_p if sample else None,
+            top_k=None,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=self._eos,
+            stop_strings=list(params.stop) or None,
+        )
+        if sample:
+            torch.manual_seed(params.seed)
+        with torch.inference_mode():
+            seqs = model.generate(
+                **enc, generation_config=config, tokenizer=tokenizer if params.stop else None
+            )
+        new = seqs[:, enc["input_ids"].shape[1] :].tolist()
+        prompt_lens = enc["attention_mask"].sum(dim=1).tolist()
+        wall = time.perf_counter() - t0
+        results = []
+        for tokens, n_prompt in zip(new, prompt_lens):
+            results.append(self._finish(tokens, int(n_prompt), params, wall, len(batch_ids)))
+        return results
+
+    def _finish(self, tokens: list[int], n_prompt: int, params: Request, wall: float, n: int) -> Completion:
+        """Cut one generated row at eos/padding and at the first stop string; count its tokens."""
+        tokenizer = self._tokenizer
+        ends = set(self._eos) | {tokenizer.pad_token_id}
+        stop_at = next((k for k, t in enumerate(tokens) if t in ends), None)
+        if self.ignore_eos:
+            stop_at = None
+        body = tokens if stop_at is None else tokens[:stop_at]
+        text = tokenizer.decode(body, skip_special_tokens=True)
+        cut = min((p for p in (text.find(s) for s in params.stop) if p >= 0), default=-1)
+        if cut >= 0:
+            text, reason, used = text[:cut], "stop", len(body)
+        elif stop_at is not None:
+            reason, used = "stop", stop_at + 1  # the end-of-sequence token was generated too
+        else:
+            reason, used = "length", len(tokens)
+        return Completion(
+            text=text,
+            prompt_tokens=n_prompt,
+            completion_tokens=used,
+            seconds=wall / n,
+            finish_reason=reason,
+            meta={"batch_seconds": wall, "batch_size": n, "device": self._device, "dtype": self._dtype},
+        )
+
+    def close(self) -> None:
+        """Free the model (and GPU memory)."""
+        if self._model is not None:
+            import gc
+
+            import torch
+
+            self._model = self._tokenizer = None
+            gc.collect()
+            if torch.cuda.is_available():
+                torch.cuda.empty_cache()
