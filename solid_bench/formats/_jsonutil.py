@@ -1,0 +1,43 @@
+"""Helpers shared by the whole-file JSON readers: cheap sniffing and file:line for errors."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+from ..errors import UserError
+
+HEAD_BYTES = 1 << 20
+
+
+def head(path: Path, n: int = HEAD_BYTES) -> str:
+    """The first ``n`` bytes of ``path`` as text (undecodable bytes replaced)."""
+    try:
+        with open(path, "rb") as fh:
+            return fh.read(n).decode("utf-8", errors="replace")
+    except OSError:
+        return ""
+
+
+def has_key(text: str, key: str) -> bool:
+    """True if ``"key":`` occurs as a JSON key (escaped quotes inside strings never match)."""
+    return re.search(r'(?<!\\)"' + re.escape(key) + r'"\s*:', text) is not None
+
+
+def load_object(path: Path) -> tuple[dict, str]:
+    """Parse a whole-file JSON object; malformed JSON is a UserError with file:line."""
+    text = path.read_text(encoding="utf-8")
+    try:
+        obj = json.loads(text)
+    except json.JSONDecodeError as e:
+        raise UserError(f"{path}:{e.lineno}: not valid JSON ({e.msg}).") from None
+    if not isinstance(obj, dict):
+        raise UserError(f"{path}:1: expected a JSON object mapping dialog ids to dialogs, got {type(obj).__name__}.")
+    return obj, text
+
+
+def line_of_key(text: str, key: str) -> int:
+    """Line number (1-based) where ``"key":`` first appears in ``text``; 1 if not found."""
+    m = re.search(r'(?<!\\)"' + re.escape(key) + r'"\s*:', text)
+    return text.count("\n", 0, m.start()) + 1 if m else 1
