@@ -1,0 +1,119 @@
+"""The matrix: validation with keys, size expansion, resume after kill -9, two writers at once."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from solid_bench.cli import main
+from solid_bench.errors import UserError
+from solid_bench.matrix import load_matrix, run_matrix
+
+
+def write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_every_mistake_is_reported_with_its_key(tmp_path):
+    cfg = write(tmp_path / "m.toml", """
+out = "r"
+tarin = ["human"]
+train = ["humann"]
+seeds = [0]
+sizes = [0]
+[[predictors]]
+name = "tfidf-lrr"
+[[predictors]]
+name = "majority"
+params = { nonsense = 1 }
+""")
+    with pytest.raises(UserError) as err:
+        load_matrix(cfg)
+    text = str(err.value)
+    assert "config: unknown key 'tarin'" in text and "Did you mean: train" in text
+    assert "config.predictors[0].name: unknown predictor 'tfidf-lrr'" in text
+    assert "config.predictors[1].params" in text
+    assert "config.sizes" in text
+
+
+def test_sizes_expand_into_a_learning_curve(tmp_path, tiny_data):
+    cfg = write(tmp_path / "m.toml", """
+out = "r"
+test = ["human"]
+[[block]]
+train = ["human"]
+sizes = [1, 2]
+strategy = "balanced"
+seeds = [0, 1]
+predictors = ["majority"]
+""")
+    m = load_matrix(cfg)
+    assert sorted({c.train for c in m.cells}) == ["human@1:balanced", "human@2:balanced"]
+    assert len(m.cells) == 4 and m.out == (tmp_path / "r").resolve()
+    counts = run_matrix(m)
+    assert counts == {"done": 4, "skipped": 0}
+    assert run_matrix(m) == {"done": 0, "skipped": 4}
+    r = json.loads(next(m.out.glob("human_1_balanced*.json")).read_text())
+    assert r["corpora"]["train"]["n_dialogs"] == 1
+
+
+CONFIG = """
+out = "r"
+train = ["human", "human@2", "human@1"]
+test = ["human"]
+seeds = [0, 1, 2, 3]
+[[predictors]]
+name = "tfidf-lr"
+"""
+
+
+def _matrix_cmd(cfg: Path, jobs: int = 1) -> list[str]:
+    return [sys.executable, "-m", "solid_bench", "matrix", str(cfg), "--jobs", str(jobs)]
+
+
+def test_matrix_resumes_after_kill(tmp_path, tiny_data):
+    cfg = write(tmp_path / "m.toml", CONFIG)
+    out = tmp_path / "r"
+    env = dict(os.environ)
+    proc = subprocess.Popen(_matrix_cmd(cfg), env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 120
+    while time.time() < deadline and len(list(out.glob("*.json"))) < 2:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    first = {p.name: p.stat().st_mtime_ns for p in out.glob("*.json")}
+    assert 2 <= len(first) < 12, "the kill must land part-way"
+    assert subprocess.run(_matrix_cmd(cfg), env=env, capture_output=True, timeout=300).returncode == 0
+    files = sorted(out.glob("*.json"))
+    assert len(files) == 12
+    assert all(json.loads(p.read_text())["schema_version"] == 1 for p in files)
+    assert {p.name: p.stat().st_mtime_ns for p in files if p.name in first} == first  # finished cells untouched
+    assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
+
+
+def test_two_matrix_commands_on_one_folder_do_not_corrupt_results(tmp_path, tiny_data):
+    cfg = write(tmp_path / "m.toml", CONFIG)
+    procs = [subprocess.Popen(_matrix_cmd(cfg, jobs=2), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for _ in range(2)]
+    for p in procs:
+        _, err = p.communicate(timeout=600)
+        assert p.returncode == 0, err.decode()
+    files = sorted((tmp_path / "r").glob("*.json"))
+    assert len(files) == 12
+    hashes = [json.loads(p.read_text())["config_hash"] for p in files]
+    assert len(set(hashes)) == 12
+
+
+def test_cli_matrix_bad_config_exits_2_before_any_work(tmp_path, tiny_data, capsys):
+    cfg = write(tmp_path / "m.toml", 'out = "r"\ntrain = ["human"]\npredictors = ["nope"]\n')
+    assert main(["matrix", str(cfg)]) == 2
+    assert "predictors[0].name" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()
+    assert main(["matrix", str(tmp_path / "missing.toml")]) == 2
