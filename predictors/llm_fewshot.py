@@ -16,7 +16,7 @@ import numpy as np
 
 from . import register
 
-MAX_WORDS = 40  # utterances are truncated in prompts to bound prompt length on CPU
+MAX_WORDS = 30  # utterances are truncated in prompts to bound prompt length on CPU
 
 
 def _short(text: str, n: int = MAX_WORDS) -> str:
@@ -30,8 +30,9 @@ class LLMFewShot:
 
     description = "LLM few-shot baseline: intent definitions + k training examples in the prompt; parses the label set"
     may_abstain = True  # rows may be NaN = unparseable answer, scored as wrong
+    outputs_label_sets = True  # 0/1 rows: no threshold to tune, so validation data is not predicted
 
-    def __init__(self, backend: str = "transformers", model: str | None = None, k: int = 6, max_new_tokens: int = 10,
+    def __init__(self, backend: str = "transformers", model: str | None = None, k: int = 4, max_new_tokens: int = 8,
                  batch_size: int = 16, base_url: str | None = None, cache: bool = True):
         self.backend = backend
         self.model = model

@@ -97,7 +97,7 @@ def split_no_answer(proba):
 
 def run_cell(cell: Cell, out_dir: Path, force: bool = False, log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
     """Train, tune, predict and score one cell; write and return its Result (skip if it exists)."""
-    from .decision import apply, tune_threshold
+    from .decision import Thresholds, apply, tune_threshold
     from .examples import Examples
     from .metrics import score
     from .predictors import create
@@ -124,8 +124,11 @@ def run_cell(cell: Cell, out_dir: Path, force: bool = False, log: Callable[[str]
     predictor.fit(train_ex, valid_ex, labels, cell.seed)
     train_seconds = time.perf_counter() - t0
 
-    valid_proba, _ = split_no_answer(predictor.predict_proba(valid_ex))
-    thresholds = tune_threshold(valid_ex.y(labels), valid_proba)
+    if getattr(predictor, "outputs_label_sets", False):
+        thresholds = Thresholds(0.5)  # 0/1 outputs: every threshold in (0, 1) gives the same sets
+    else:
+        valid_proba, _ = split_no_answer(predictor.predict_proba(valid_ex))
+        thresholds = tune_threshold(valid_ex.y(labels), valid_proba)
     t0 = time.perf_counter()
     proba, no_answer = split_no_answer(predictor.predict_proba(test_ex))
     predict_seconds = time.perf_counter() - t0
