@@ -67,11 +67,11 @@ def _named_parts(spec: str) -> bool:
     return False
 
 
-def corpus_stats(spec: str) -> tuple[list[tuple[str, int, int]], dict[str, dict[str, int]], tuple[str, ...]]:
+def corpus_stats(spec: str, split: str | None = None) -> tuple[list[tuple[str, int, int]], dict[str, dict[str, int]], tuple[str, ...]]:
     """(split, dialogs, utterances) rows and per-split label counts; files give one row, 'all'."""
     from ..corpora import SPLITS, resolve
 
-    splits = SPLITS if _named_parts(spec) else ("all",)
+    splits = ((split,) if split else SPLITS) if _named_parts(spec) else ("all",)
     rows, labels, codes = [], {}, ()
     for split in splits:
         c = resolve(spec, "train" if split == "all" else split)
@@ -81,9 +81,9 @@ def corpus_stats(spec: str) -> tuple[list[tuple[str, int, int]], dict[str, dict[
     return rows, labels, codes
 
 
-def stats_lines(spec: str) -> list[str]:
+def stats_lines(spec: str, split: str | None = None) -> list[str]:
     """The text `data stats` prints: 'train 1,760 / 8,064' lines, then a label table."""
-    rows, labels, codes = corpus_stats(spec)
+    rows, labels, codes = corpus_stats(spec, split)
     lines = [f"{spec}: dialogs / utterances"]
     for split, nd, nu in rows:
         lines.append(f"{split:<6}{nd:,} / {nu:,}")
@@ -103,9 +103,12 @@ def stats_lines(spec: str) -> list[str]:
 
 
 @data_app.command("stats")
-def stats(spec: str = typer.Argument(..., help="Corpus spec: human, mantis, a file, a run folder, a+b, a@N.")) -> None:
+def stats(
+    spec: str = typer.Argument(..., help="Corpus spec: human, mantis, a file, a run folder, a+b, a@N."),
+    split: Optional[str] = typer.Option(None, "--split", help="Only this split (train, valid or test)."),
+) -> None:
     """Dialogs and utterances per split, and the count of each label."""
-    for line in stats_lines(spec):
+    for line in stats_lines(spec, split):
         typer.echo(line)
 
 

@@ -46,6 +46,8 @@ def test_stats_named_source_per_split(tiny_data, capsys):
     # tiny split: OQ x3, PA x4 (PA, IR_PA, PA, PA), O never
     assert rows["PA"] == ["4", "4", "4", "12"] and rows["OQ"] == ["3", "3", "3", "9"] and rows["O"] == ["0", "0", "0", "0"]
     assert list(rows)[0] == "PA" and len(rows) == 12
+    code, out, _ = _run(capsys, "data", "stats", "human", "--split", "valid")
+    assert code == 0 and out.splitlines()[1:3] == ["valid 3 / 12", ""]
 
 
 def test_stats_and_validate_a_file(tmp_path, capsys):
