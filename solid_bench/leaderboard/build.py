@@ -1,0 +1,60 @@
+"""Results folder -> leaderboard files, written atomically (a temp folder, then renamed into place)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import UserError
+from .table import Options, Table, build_table
+
+DEFAULT_FORMATS = ("md", "csv", "tex", "json", "html", "png", "svg")
+
+
+def parse_formats(text: str) -> list[str]:
+    """'md,csv' -> ['md', 'csv'], checked against the registered writers (with suggestions)."""
+    from .writers import load_writers
+
+    names = [f.strip().lower().lstrip(".") for f in text.split(",") if f.strip()]
+    if not names:
+        raise UserError("--formats is empty; give a comma-separated list such as md,csv,html.")
+    writers = load_writers()
+    for name in names:
+        writers.get(name)
+    return list(dict.fromkeys(names))
+
+
+def load_table(results_dir: Path, options: Options = Options()) -> Table:
+    """Load every Result JSON under ``results_dir`` and aggregate them."""
+    from ..results import load_results
+
+    results_dir = Path(results_dir)
+    if not results_dir.is_dir():
+        raise UserError(f"Results folder {str(results_dir)!r} does not exist; pass the folder given to `solid-bench run --out`.")
+    results = load_results(results_dir)
+    if not results:
+        raise UserError(f"No result files (*.json) under {str(results_dir)!r}; run `solid-bench run` or `solid-bench matrix` first.")
+    return build_table(results, options)
+
+
+def write_leaderboard(table: Table, out_dir: Path, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
+    """Write every format into a temp folder beside ``out_dir``, then move the files in: never a half-written leaderboard."""
+    from .writers import write_formats
+
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
+    try:
+        written = write_formats(table, tmp, formats)
+        out_dir.mkdir(exist_ok=True)
+        final = []
+        for path in written:
+            target = out_dir / path.relative_to(tmp)
+            os.replace(path, target)
+            final.append(target)
+        return final
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)

@@ -1,0 +1,131 @@
+"""Leaderboard plots (matplotlib, Agg, no pyplot state): learning curves, F1 vs cost, per-intent F1.
+
+Output is deterministic: SVGs use a fixed hash salt and no date, PNGs carry no software stamp,
+and every series is drawn in table order.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import defaultdict
+from typing import Any, Callable
+
+from .table import Table
+
+PLOTS = ("learning_curve", "f1_vs_cost", "per_intent_f1")
+_RC = {"svg.hashsalt": "solid-bench", "svg.fonttype": "path", "font.size": 9, "axes.grid": True, "grid.alpha": 0.3}
+
+
+def _empty(ax, message: str) -> None:
+    ax.text(0.5, 0.5, message, ha="center", va="center", transform=ax.transAxes)
+    ax.set_xticks([])
+    ax.set_yticks([])
+
+
+def _many_tests(table: Table) -> bool:
+    return len({r["test"] for r in table.rows}) > 1
+
+
+def learning_curve(table: Table, fig) -> None:
+    """micro-F1 vs number of synthetic training dialogs, a line (with CI band) per generator and predictor."""
+    ax = fig.add_subplot(1, 1, 1)
+    lines: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in table.rows:
+        if r["n_synthetic_dialogs"]:
+            lines[(r["generator"], r["predictor"], r["test"])].append(r)
+    if not lines:
+        _empty(ax, "no synthetic training data in these results")
+        return
+    suffix = _many_tests(table)
+    for (gen, pred, test), rows in sorted(lines.items()):
+        rows = sorted(rows, key=lambda r: r["n_synthetic_dialogs"])
+        x = [r["n_synthetic_dialogs"] for r in rows]
+        label = f"{gen} / {pred}" + (f" on {test}" if suffix else "")
+        (line,) = ax.plot(x, [r["micro_f1_mean"] for r in rows], marker="o", label=label)
+        ax.fill_between(x, [r["micro_f1_ci_lo"] for r in rows], [r["micro_f1_ci_hi"] for r in rows], color=line.get_color(), alpha=0.2)
+    for r in table.rows:
+        if r["is_baseline"]:
+            ax.axhline(r["micro_f1_mean"], linestyle="--", color="gray", linewidth=1)
+            ax.annotate(f"{r['train']} / {r['predictor']}", (0.01, r["micro_f1_mean"]), xycoords=("axes fraction", "data"),
+                        fontsize=7, color="gray", va="bottom")  # fmt: skip
+    ax.set_xscale("log")
+    ax.set_xlabel("synthetic training dialogs")
+    ax.set_ylabel("micro-F1 (mean over seeds, 95% CI band)")
+    ax.set_title("Learning curves")
+    ax.legend(fontsize=7)
+
+
+def f1_vs_cost(table: Table, fig) -> None:
+    """micro-F1 vs total generation cost of the training data (dollars when priced, else tokens)."""
+    ax = fig.add_subplot(1, 1, 1)
+    priced = bool(table.meta["prices"])
+    key, unit = ("gen_usd", "generation cost ($)") if priced else ("gen_tokens", "generation tokens (prompt + completion)")
+    rows = [r for r in table.rows if r[key]]
+    if not rows:
+        _empty(ax, "no generation cost recorded in these results")
+        return
+    by_pred: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for r in rows:
+        by_pred[r["predictor"]].append(r)
+    for pred, rs in sorted(by_pred.items()):
+        y = [r["micro_f1_mean"] for r in rs]
+        err = [[m - r["micro_f1_ci_lo"] for m, r in zip(y, rs)], [r["micro_f1_ci_hi"] - m for m, r in zip(y, rs)]]
+        ax.errorbar([r[key] for r in rs], y, yerr=err, fmt="o", capsize=3, label=pred)
+        for r in rs:
+            ax.annotate(r["train"], (r[key], r["micro_f1_mean"]), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    ax.set_xscale("log")
+    ax.set_xlabel(unit)
+    ax.set_ylabel("micro-F1 (mean over seeds, 95% CI)")
+    ax.set_title("micro-F1 vs generation cost")
+    ax.legend(fontsize=7)
+
+
+def per_intent_f1(table: Table, fig) -> None:
+    """Per-intent F1 (mean over seeds), bars grouped by intent, one bar per training corpus; a panel per predictor."""
+    panels: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    for r in table.per_label:
+        panels[(r["test"], r["predictor"], r["params_hash"])].append(r)
+    if not panels:
+        _empty(fig.add_subplot(1, 1, 1), "no per-label scores in these results")
+        return
+    keys = list(panels)  # table order
+    for i, key in enumerate(keys):
+        ax = fig.add_subplot(len(keys), 1, i + 1)
+        rows = panels[key]
+        labels = list(dict.fromkeys(r["label"] for r in rows))
+        trains = list(dict.fromkeys(r["train"] for r in rows))
+        width = 0.8 / max(len(trains), 1)
+        for j, train in enumerate(trains):
+            f1 = {r["label"]: r["f1_mean"] for r in rows if r["train"] == train}
+            ax.bar([k + (j - (len(trains) - 1) / 2) * width for k in range(len(labels))], [f1.get(c, 0.0) for c in labels], width, label=train)
+        ax.set_xticks(range(len(labels)))
+        ax.set_xticklabels(labels)
+        ax.set_ylim(0, 1)
+        ax.set_ylabel("F1")
+        ax.set_title(f"Per-intent F1: {key[1]} on {key[0]}", fontsize=9)
+        ax.legend(fontsize=7, ncol=min(len(trains), 4))
+
+
+_DRAW: dict[str, Callable[[Table, Any], None]] = {"learning_curve": learning_curve, "f1_vs_cost": f1_vs_cost, "per_intent_f1": per_intent_f1}
+
+
+def render(table: Table, name: str, fmt: str) -> bytes:
+    """One plot as PNG or SVG bytes, byte-identical for the same table."""
+    import matplotlib
+    from matplotlib.figure import Figure
+
+    if fmt not in ("png", "svg"):
+        raise ValueError(f"plot format must be png or svg, got {fmt!r}")
+    with matplotlib.rc_context(_RC):
+        panels = len({(r["test"], r["predictor"], r["params_hash"]) for r in table.per_label}) if name == "per_intent_f1" else 1
+        fig = Figure(figsize=(7.5, 4.0 * max(panels, 1) if name == "per_intent_f1" else 4.5), layout="tight")
+        _DRAW[name](table, fig)
+        buf = io.BytesIO()
+        metadata = {"Date": None} if fmt == "svg" else {"Software": None}
+        fig.savefig(buf, format=fmt, dpi=120, metadata=metadata)
+    return buf.getvalue()
+
+
+def render_all(table: Table, fmt: str) -> dict[str, bytes]:
+    """Every plot in ``fmt``: name -> bytes."""
+    return {name: render(table, name, fmt) for name in PLOTS}

@@ -1,0 +1,195 @@
+"""Aggregate Result files into one tidy table: a row per (train, test, predictor, params) over seeds.
+
+Every writer (Markdown, CSV, LaTeX, JSON, HTML, plots) renders this one table, so the numbers
+agree across formats. What each number is:
+
+* ``<metric>_mean`` / ``<metric>_std``: mean and sample standard deviation (ddof=1; None for
+  one seed) of the per-seed test metric.
+* ``<metric>_ci_lo`` / ``_ci_hi``: 95% percentile bootstrap over test dialogs of the predictions
+  of all seeds pooled (a resampled dialog brings its utterances from every seed), recomputed
+  here with ``stats.bootstrap_ci`` so seed and test-set variation are both in the interval.
+* ``p_value`` / ``p_holm`` / ``mark``: paired randomization test on micro-F1 against the
+  human-only baseline with the same test set and predictor (utterances matched by
+  (dialog_id, position); seeds both systems share are paired and pooled; whole dialogs are
+  swapped), Holm-corrected over all comparisons in the table; mark '+' / '-' when p_holm < alpha.
+* cost: the synthetic training data's generation cost, totals and per 1,000 dialogs.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+import numpy as np
+
+from ..errors import UserError
+from ..results import config_hash
+from .cost import Prices, base_name, cost_columns, synthetic_dialogs
+from .significance import TEST_METRIC, compare, holm_marks, pooled
+
+METRICS = ("micro_f1", "qu_accuracy", "macro_f1", "micro_p", "micro_r", "exact_match")
+DIGITS = 4
+BASELINE_ALIASES = {"human": ("human", "msdialog"), "msdialog": ("human", "msdialog")}
+KEY_COLUMNS = ("test", "predictor", "params_hash", "train")
+COLUMNS = (
+    "test", "predictor", "params", "params_hash", "train", "generator", "n_seeds", "seeds", "n_test_utterances",
+    "n_synthetic_dialogs", "is_baseline", "baseline",
+    *(f"{m}_{s}" for m in METRICS for s in ("mean", "std", "ci_lo", "ci_hi")),
+    "p_value", "p_holm", "mark",
+    "gen_dialogs", "gen_tokens", "gen_seconds", "gen_usd", "tokens_per_1k", "seconds_per_1k", "usd_per_1k",
+    "train_seconds_mean", "predict_seconds_mean",
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Options:
+    """How to aggregate: baseline train spec (None: any human-only corpus), prices, test settings."""
+
+    baseline: str | None = "human"
+    prices: Prices = field(default_factory=Prices)
+    alpha: float = 0.05
+    n_resamples: int = 1000
+    n_permutations: int = 10000
+
+
+@dataclass(frozen=True)
+class Table:
+    """The one leaderboard table: ``rows`` (COLUMNS), long per-label F1 rows, and caption facts in ``meta``."""
+
+    rows: tuple[dict[str, Any], ...]
+    per_label: tuple[dict[str, Any], ...]
+    meta: dict[str, Any]
+    columns: tuple[str, ...] = COLUMNS
+
+
+def _r(x: Any) -> Any:
+    """Round floats to DIGITS (and drop -0.0) so every output shows the same numbers."""
+    if x is None or isinstance(x, (bool, int, str)):
+        return x
+    return round(float(x), DIGITS) + 0.0
+
+
+def _mean_std(values: Sequence[float]) -> tuple[float, float | None]:
+    arr = np.asarray(values, dtype=np.float64)
+    return float(arr.mean()), (float(arr.std(ddof=1)) if arr.size > 1 else None)
+
+
+def group_results(results: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str, str, str], dict[int, Mapping[str, Any]]]:
+    """Results keyed by (test, predictor, params_hash, train), then by seed; a repeated seed is an error."""
+    groups: dict[tuple[str, str, str, str], dict[int, Mapping[str, Any]]] = defaultdict(dict)
+    for r in results:
+        cell = r["cell"]
+        key = (cell["test"], cell["predictor"], config_hash(cell.get("params") or {}), cell["train"])
+        seed = int(cell["seed"])
+        if seed in groups[key]:
+            raise UserError(f"Two results for train={key[3]!r} test={key[0]!r} predictor={key[1]!r} seed {seed}; keep one results folder per run.")
+        groups[key][seed] = r
+    return dict(sorted(groups.items()))
+
+
+def _is_baseline(first: Mapping[str, Any], baseline: str | None) -> bool:
+    if baseline is not None:
+        return first["cell"]["train"] in BASELINE_ALIASES.get(baseline, (baseline,))
+    train = first.get("corpora", {}).get("train", {})
+    return bool(train.get("has_human")) and not train.get("synthetic")
+
+
+def _row(key: tuple[str, str, str, str], by_seed: Mapping[int, Mapping[str, Any]], options: Options) -> dict[str, Any]:
+    from ..stats import bootstrap_ci
+
+    test, predictor, params_hash, train = key
+    seeds = sorted(by_seed)
+    ordered = [by_seed[s] for s in seeds]
+    first = ordered[0]
+    summary = first.get("corpora", {}).get("train")
+    cost = first.get("generation_cost") or (summary or {}).get("generation_cost")
+    gold, pred, groups = pooled(ordered)
+    ci = bootstrap_ci(gold, pred, groups, metrics=METRICS, n_resamples=options.n_resamples, alpha=options.alpha, seed=0)
+    row: dict[str, Any] = {
+        "test": test, "predictor": predictor,
+        "params": _params_text(first["cell"].get("params") or {}), "params_hash": params_hash,
+        "train": train, "generator": base_name(train), "n_seeds": len(seeds), "seeds": ",".join(map(str, seeds)),
+        "n_test_utterances": int(first["metrics"].get("n_utterances", len(first["predictions"]["y_true"]))),
+        "n_synthetic_dialogs": synthetic_dialogs(summary, train),
+        "is_baseline": _is_baseline(first, options.baseline), "baseline": "",
+    }  # fmt: skip
+    for m in METRICS:
+        mean, std = _mean_std([r["metrics"][m] for r in ordered])
+        row.update({f"{m}_mean": mean, f"{m}_std": std, f"{m}_ci_lo": ci[m][0], f"{m}_ci_hi": ci[m][1]})
+    row.update({"p_value": None, "p_holm": None, "mark": ""})
+    row.update(cost_columns(cost, options.prices))
+    for t in ("train_seconds", "predict_seconds"):
+        row[f"{t}_mean"] = _mean_std([float((r.get("timing") or {}).get(t) or 0.0) for r in ordered])[0]
+    return row
+
+
+def _params_text(params: Mapping[str, Any]) -> str:
+    return ", ".join(f"{k}={params[k]}" for k in sorted(params))
+
+
+def _per_label(key: tuple[str, str, str, str], by_seed: Mapping[int, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    ordered = [by_seed[s] for s in sorted(by_seed)]
+    labels = ordered[0]["metrics"].get("per_label") or {}
+    out = []
+    for code in labels:
+        mean, std = _mean_std([r["metrics"]["per_label"].get(code, {}).get("f1", 0.0) for r in ordered])
+        support = int(labels[code].get("support", 0))
+        out.append({"test": key[0], "predictor": key[1], "params_hash": key[2], "train": key[3], "label": code,
+                    "f1_mean": _r(mean), "f1_std": _r(std), "support": support})  # fmt: skip
+    return out
+
+
+def _find_baseline(row: dict[str, Any], rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
+    """The baseline row with the same test and predictor, preferring the same parameters."""
+    same = [b for b in rows if b["is_baseline"] and b["test"] == row["test"] and b["predictor"] == row["predictor"]]
+    exact = [b for b in same if b["params_hash"] == row["params_hash"]]
+    return (exact or same or [None])[0]
+
+
+def build_table(results: Sequence[Mapping[str, Any]], options: Options = Options()) -> Table:
+    """Aggregate Results over seeds, add CIs, significance against the baseline, and cost columns."""
+    from .provenance import provenance
+
+    if not results:
+        raise UserError("No results to aggregate; run `solid-bench run` or `solid-bench matrix` first.")
+    groups = group_results(results)
+    rows = [_row(key, by_seed, options) for key, by_seed in groups.items()]
+    keys = list(groups)
+    pvalues: list[float | None] = []
+    deltas: list[float | None] = []
+    for i, row in enumerate(rows):
+        base = None if row["is_baseline"] else _find_baseline(row, rows)
+        if base is None:
+            pvalues.append(None)
+            deltas.append(None)
+            continue
+        row["baseline"] = base["train"]
+        bkey = (base["test"], base["predictor"], base["params_hash"], base["train"])
+        pvalues.append(compare(groups[keys[i]], groups[bkey], options.n_permutations))
+        deltas.append(row[f"{TEST_METRIC}_mean"] - base[f"{TEST_METRIC}_mean"])
+    for row, p, (adj, mark) in zip(rows, pvalues, holm_marks(pvalues, deltas, options.alpha)):
+        row.update({"p_value": p, "p_holm": adj, "mark": mark})
+    rows = [{c: _r(row[c]) for c in COLUMNS} for row in rows]
+    order = sorted(range(len(rows)), key=lambda i: _sort_key(rows[i]))
+    per_label = [x for i in order for x in _per_label(keys[i], groups[keys[i]])]
+    n_seeds = sorted({r["n_seeds"] for r in rows})
+    meta = {
+        "metrics": list(METRICS),
+        "test_metric": TEST_METRIC,
+        "alpha": options.alpha,
+        "n_seeds": n_seeds,
+        "n_resamples": options.n_resamples,
+        "n_permutations": options.n_permutations,
+        "n_comparisons": sum(p is not None for p in pvalues),
+        "baseline": options.baseline or "any human-only training corpus",
+        "prices": options.prices.describe(),
+        "provenance": provenance(results),
+    }
+    return Table(rows=tuple(rows[i] for i in order), per_label=tuple(per_label), meta=meta)
+
+
+def _sort_key(row: Mapping[str, Any]) -> tuple:
+    """Test set, predictor, baseline first, then generator and size: stable and readable."""
+    return (row["test"], row["predictor"], row["params_hash"], not row["is_baseline"], row["generator"],
+            row["n_synthetic_dialogs"] or 0, row["train"])  # fmt: skip
