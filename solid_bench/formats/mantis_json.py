@@ -27,10 +27,13 @@ def looks_like_mantis(text: str) -> bool:
 
 @FORMATS.register("mantis-json")
 class MantisJSON:
+    """Reader for MANtIS's intent-labelled JSON files."""
+
     description = "MANtIS intent JSON: {dialog id: {has_intent_labels, utterances: [{actor_type, utterance, intent, utterance_pos}]}}"
 
     @staticmethod
     def sniff(path: Path) -> bool:
+        """Cheap check on the extension and the file's head."""
         return path.is_file() and path.suffix == ".json" and looks_like_mantis(head(path))
 
     @staticmethod

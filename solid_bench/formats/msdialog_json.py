@@ -45,10 +45,13 @@ def build_utterance(path: Path, text: str, key: str, pos, role_raw, codes, label
 
 @FORMATS.register("msdialog-json")
 class MSDialogJSON:
+    """Reader for CIIR's raw MSDialog-Intent JSON (MSDialog-Intent.json)."""
+
     description = "MSDialog-Intent JSON (CIIR): {dialog id: {utterances: [{utterance_pos, actor_type, utterance, tags}]}}"
 
     @staticmethod
     def sniff(path: Path) -> bool:
+        """Cheap check on the extension and the file's head."""
         if not (path.is_file() and path.suffix == ".json"):
             return False
         from .mantis_json import looks_like_mantis
@@ -60,6 +63,7 @@ class MSDialogJSON:
 
     @staticmethod
     def read(path: Path, labels: LabelSet, source: str) -> list[Dialog]:
+        """All dialogs, utterances in ``utterance_pos`` order, tags checked against ``labels``."""
         obj, text = load_object(path)
         dialogs = []
         for key, dlg in obj.items():

@@ -37,10 +37,13 @@ def _seed(card, where: str) -> Seed | None:
 
 @FORMATS.register("solid-release-jsonl")
 class SolidReleaseJSONL:
+    """Reader for the JSONL dialogs the SOLID authors released."""
+
     description = "SOLID authors' release JSONL: {generated_dialogue: [{utterance: 'FD_NF'}], entity_card_obj: {...}}"
 
     @staticmethod
     def sniff(path: Path) -> bool:
+        """Cheap check on the extension and the file's head."""
         return path.is_file() and path.suffix == ".jsonl" and has_key(_first_line(path), "generated_dialogue")
 
     @staticmethod
