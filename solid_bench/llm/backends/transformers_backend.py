@@ -103,9 +103,9 @@ class TransformersBackend:
         try:
             tokenizer = AutoTokenizer.from_pretrained(source, **self.options)
             model = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype), **self.options)
-        except OSError as exc:
+        except (OSError, ValueError) as exc:
             raise UserError(
-                f"Cannot load model {source!r}: give a local model folder or a hub id (hub ids need network)."
+                f"Cannot load model {source!r} ({type(exc).__name__}): give a local model folder or a hub id (hub ids need network)."
             ) from exc
         model.to(device).eval()
         tokenizer.padding_side = "left"
