@@ -1,0 +1,221 @@
+"""A whole generation run: seeds -> plans -> instructions -> batches of dialogs into a run folder.
+
+Used by ``solid-bench generate`` and by the ``solid`` corpus. Resumable (plan ids already written
+are skipped), stops cleanly at a token budget, and can estimate calls and tokens without any LLM.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+from solid_bench.errors import UserError
+
+from .instructions import InstructionBook
+from .plans import make_plans, sequence_pool
+from .registry import GENERATORS
+from .runfolder import RunFolder
+from .seeding import SelfSeeder
+
+
+@dataclass(frozen=True)
+class GenerationConfig:
+    """Everything a generation run depends on; validated once, here."""
+
+    out: str
+    n: int = 100
+    method: str = "solid"
+    backend: str = "transformers"
+    model: str | None = None
+    base_url: str | None = None
+    batch_size: int = 8
+    seed: int = 0
+    seeds_file: str | None = None
+    max_turns: int | None = None
+    min_count: int = 1
+    budget_tokens: int | None = None
+    cache: bool = True
+    max_new_tokens: int = 96
+    temperature: float = 0.7
+    retries: int = 2
+    history: int = 6
+    backend_options: dict = field(default_factory=dict, hash=False)
+
+    def __post_init__(self) -> None:
+        if self.n < 1:
+            raise UserError(f"--n must be at least 1, got {self.n}.")
+        if self.batch_size < 1:
+            raise UserError(f"--batch-size must be at least 1, got {self.batch_size}.")
+        if self.max_turns is not None and self.max_turns < 1:
+            raise UserError(f"--max-turns must be at least 1, got {self.max_turns}.")
+        if self.budget_tokens is not None and self.budget_tokens < 1:
+            raise UserError(f"--budget-tokens must be positive, got {self.budget_tokens}.")
+        if self.retries < 0:
+            raise UserError(f"--retries must be 0 or more, got {self.retries}.")
+
+    def identity(self) -> dict[str, Any]:
+        """The settings a resumed run must share with the first one (not n, budget, batch size, cache)."""
+        keep = ("method", "backend", "model", "seed", "seeds_file", "max_turns", "min_count", "max_new_tokens",
+                "temperature", "retries", "history")
+        return {k: getattr(self, k) for k in keep}
+
+
+def open_llm(config: GenerationConfig, folder: Path):
+    """The backend named in ``config``, wrapped in the SQLite cache of the run folder when asked."""
+    options = dict(config.backend_options)
+    if config.base_url:
+        options["base_url"] = config.base_url
+    if config.backend == "transformers":
+        options.setdefault("batch_size", config.batch_size)
+    if config.cache:
+        try:
+            from solid_bench.llm.cache import open_backend
+        except ImportError:  # the cache module is optional for the generator
+            open_backend = None
+        if open_backend is not None:
+            return open_backend(config.backend, config.model, cache_path=folder / "llm-cache.sqlite", **options)
+    from solid_bench.llm import create_backend
+
+    return create_backend(config.backend, config.model, **options)
+
+
+def _log(msg: str) -> None:
+    print(f"[generate] {msg}", file=sys.stderr, flush=True)
+
+
+def run_generation(config: GenerationConfig, train=None, backend=None,
+                   progress: Callable[[int, int], None] | None = None, log: Callable[[str], None] = _log) -> dict:
+    """Generate ``config.n`` plans into ``config.out`` (resuming); returns the final manifest.
+
+    ``train`` is the human TRAIN corpus whose intent sequences are sampled (default: resolve
+    ("human", "train")); ``backend`` overrides the one named in the config (tests).
+    """
+    generator_cls = GENERATORS.get(config.method)
+    folder = RunFolder(Path(config.out))
+    folder.check_config(config.identity())
+    if train is None:
+        from solid_bench.corpora import resolve
+
+        train = resolve("human", "train")
+    pool = sequence_pool(train, config.max_turns, config.min_count)
+    llm = backend if backend is not None else open_llm(config, folder.path)
+    model = getattr(llm, "model_id", config.model or "")
+    extra: dict[str, Any] = {"train_corpus": {"spec": train.spec, "split": train.split, "sha256": train.sha256}}
+    status = "running"
+
+    def manifest(state: str) -> dict:
+        return folder.write_manifest(identity=config.identity(), config=asdict(config), model=model,
+                                     status=state, extra=extra)
+
+    try:
+        log(f"self-seeding {config.n} seeds with {config.backend} ({model})")
+        seeder = SelfSeeder(llm, folder.path, folder.meter, seed=config.seed, batch_size=config.batch_size,
+                            seed_file=Path(config.seeds_file) if config.seeds_file else None)
+        seeds = seeder.run(config.n)
+        extra["seeding"] = {"seeds": len(seeds), **seeder.stats}
+        if len(seeds) < config.n:
+            log(f"only {len(seeds)} seeds could be made; seeds are reused in turn")
+        plans = make_plans(seeds, pool, config.n, seed=config.seed)
+        book = InstructionBook(folder.path / "instructions.json")
+        generator = generator_cls(llm, book, folder.meter, seed=config.seed, max_new_tokens=config.max_new_tokens,
+                                  temperature=config.temperature, retries=config.retries, history=config.history)
+        merged = book.ensure(generator.needed_instructions(plans), llm, folder.meter)
+        if merged:
+            log(f"merged {merged} multi-intent instructions")
+        done = folder.done_plan_ids()
+        todo = [p for p in plans if p.plan_id not in done]
+        total, finished = len(plans), len(plans) - len(todo)
+        log(f"{finished} of {total} plans already done; generating {len(todo)} in batches of {config.batch_size}")
+        if progress:
+            progress(finished, total)
+        status = "complete"
+        for i in range(0, len(todo), config.batch_size):
+            if config.budget_tokens is not None and folder.meter.spent_tokens >= config.budget_tokens:
+                status = "budget_reached"
+                log(f"token budget {config.budget_tokens} reached ({folder.meter.spent_tokens} spent); "
+                    "rerun with a larger --budget-tokens to continue")
+                break
+            batch = todo[i:i + config.batch_size]
+            dialogs, rejected = generator.generate(batch)
+            from solid_bench.schema import dialog_to_dict
+
+            folder.append([dialog_to_dict(d) for d in dialogs], rejected)
+            finished += len(batch)
+            manifest("running")
+            if progress:
+                progress(finished, total)
+        return manifest(status)
+    except BaseException:
+        status = "interrupted"
+        raise
+    finally:
+        if status in ("interrupted", "running"):
+            try:
+                manifest("interrupted")
+            except Exception:  # the folder may be gone; the original error matters more
+                pass
+
+
+#: tokens per whitespace word, a typical ratio for English text under BPE tokenizers.
+TOKENS_PER_WORD = 1.35
+#: expected completion length in words per template (observed order of magnitude, small models).
+EXPECTED_WORDS = {"entity_types": 30, "entity_names": 20, "attributes": 25, "background": 90, "starter": 25,
+                  "merge_instructions": 35, "turn": 45}
+
+
+def estimate(config: GenerationConfig, train, retry_rate: float = 0.15, na_rate: float = 0.3,
+             names_per_request: int = 5, n_types: int = 10, utterance_words: int = 45) -> dict:
+    """Calls and tokens a run would need, from the plans alone (no LLM call; an upper bound when resuming)."""
+    from .instructions import SINGLE, InstructionBook
+    from .plans import DialogPlan
+    from .prompts import ATTRIBUTES, BACKGROUND, ENTITY_NAMES, ENTITY_TYPES, MERGE, STARTER, TURN
+    from solid_bench.schema import Seed
+
+    def words(template, **f) -> int:
+        return sum(len(c.split()) for _, c in template.messages(**f))
+
+    filler = " ".join(["word"] * 100)
+    n = config.n
+    entities = int(n / (1 - na_rate)) + 1
+    seeding_calls = {
+        "entity_types": (0 if config.seeds_file else 1, words(ENTITY_TYPES, k=n_types)),
+        "entity_names": (0 if config.seeds_file else -(-entities // names_per_request),
+                         words(ENTITY_NAMES, k=names_per_request, entity_type="Software Product", letter="A")),
+        "attributes": (n_types, words(ATTRIBUTES, k=8, entity_type="Software Product")),
+        "background": (entities, words(BACKGROUND, entity_name="Name Here", entity_type="Software Product")),
+        "starter": (n, words(STARTER, entity_name="Name Here", entity_type="Software Product", attribute="price",
+                             background=" ".join(["word"] * 80))),
+    }
+    pool = sequence_pool(train, config.max_turns, config.min_count)
+    dummy = Seed("Name Here", "Software Product", "price", filler, "How much does it cost?")
+    plans: list[DialogPlan] = make_plans([dummy], pool, n, seed=config.seed)
+    combos = {(tuple(sorted(i)), r) for p in plans for r, i in p.turns if len(i) > 1}
+    stages: dict[str, dict] = {}
+    for name, (calls, prompt_words) in seeding_calls.items():
+        stages[f"seeding.{name}"] = {"llm_calls": calls, "prompt_words": calls * prompt_words,
+                                     "completion_words": calls * EXPECTED_WORDS[name]}
+    merge_words = words(MERGE, numbered="1. " + SINGLE[("PA", "agent")] + "\n2. " + SINGLE[("FD", "agent")])
+    stages["instructions"] = {"llm_calls": len(combos), "prompt_words": len(combos) * merge_words,
+                              "completion_words": len(combos) * EXPECTED_WORDS["merge_instructions"]}
+    book = InstructionBook(None)
+    base = words(TURN, entity_name="Name Here", entity_type="Software Product", attribute="price",
+                 background=" ".join(filler.split()[:100]), history="", role="agent", instruction="")
+    calls = prompt_words = 0
+    for p in plans:
+        for t, (role, intents) in enumerate(p.turns):
+            if t == 0 and role == "user" and intents == ("OQ",):
+                continue
+            instr = len(book.get(intents, role).split()) if len(intents) == 1 else 30
+            calls += 1
+            prompt_words += base + instr + min(t, config.history) * (utterance_words + 1)
+    stages["turns"] = {"llm_calls": round(calls * (1 + retry_rate)), "prompt_words": round(prompt_words * (1 + retry_rate)),
+                       "completion_words": round(calls * (1 + retry_rate) * min(EXPECTED_WORDS["turn"], config.max_new_tokens))}
+    for s in stages.values():
+        s["prompt_tokens"] = round(s["prompt_words"] * TOKENS_PER_WORD)
+        s["completion_tokens"] = round(s["completion_words"] * TOKENS_PER_WORD)
+    total = {k: sum(s[k] for s in stages.values()) for k in ("llm_calls", "prompt_tokens", "completion_tokens")}
+    return {"n": n, "mean_turns": sum(p.n_turns for p in plans) / n, "stages": stages, "total": total,
+            "assumptions": {"retry_rate": retry_rate, "na_rate": na_rate, "tokens_per_word": TOKENS_PER_WORD,
+                            "utterance_words": utterance_words}}

@@ -1,0 +1,227 @@
+"""The run folder of a generation: append-only JSONL files, an atomic manifest, resume and budget.
+
+Layout::
+
+    dialogs.jsonl     accepted dialogs, one per line (appended, flushed and fsync'd per batch)
+    rejected.jsonl    rejected plans with their reasons (same)
+    costs.jsonl       one line per backend call batch: stage, calls, tokens, seconds (the cost ledger)
+    seeds.jsonl, entity_types.json, entities.jsonl, attributes.json, backgrounds.jsonl  (seeding)
+    instructions.json merged multi-intent instructions
+    manifest.json     config, model, prompt hashes, counts by reason, cost totals per stage
+
+A rerun skips plan ids already in dialogs.jsonl or rejected.jsonl. A torn last line (a kill in
+the middle of a write) is detected and cut off before anything is appended.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections import Counter
+from pathlib import Path
+from typing import Any, Iterable, Sequence
+
+from solid_bench.errors import UserError
+
+MANIFEST_VERSION = 1
+COST_KEYS = ("llm_calls", "cached_calls", "prompt_tokens", "completion_tokens", "seconds")
+
+
+def write_json_atomic(path: Path, obj: Any) -> None:
+    """Write JSON to a temporary file, fsync it, then rename over ``path``."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(obj, fh, ensure_ascii=False, indent=2, sort_keys=False)
+        fh.write("\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def read_jsonl(path: Path, repair: bool = True) -> list[dict]:
+    """The records of a JSONL file; a torn or unparsable LAST line is truncated away when ``repair``."""
+    path = Path(path)
+    if not path.is_file():
+        return []
+    data = path.read_bytes()
+    records: list[dict] = []
+    good_end = 0
+    pos = 0
+    while pos < len(data):
+        nl = data.find(b"\n", pos)
+        end = len(data) if nl < 0 else nl + 1
+        line = data[pos:end]
+        try:
+            if nl < 0:
+                raise ValueError("no newline: torn write")
+            if line.strip():
+                records.append(json.loads(line))
+            good_end = end
+        except ValueError:
+            if end < len(data):
+                lineno = data[:pos].count(b"\n") + 1
+                raise UserError(f"{path}: line {lineno} is not valid JSON; the file is damaged "
+                                "in the middle, so fix or delete that line.") from None
+            break
+        pos = end
+    if repair and good_end < len(data):
+        with open(path, "r+b") as fh:
+            fh.truncate(good_end)
+            fh.flush()
+            os.fsync(fh.fileno())
+    return records
+
+
+def append_jsonl(path: Path, records: Iterable[dict]) -> int:
+    """Append records (one JSON line each), flush and fsync; returns how many were written."""
+    lines = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records]
+    if not lines:
+        return 0
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write("".join(lines))
+        fh.flush()
+        os.fsync(fh.fileno())
+    return len(lines)
+
+
+def empty_cost() -> dict[str, float]:
+    """A zero cost record with every key of COST_KEYS."""
+    return {k: 0 for k in COST_KEYS}
+
+
+def add_completions(cost: dict, completions: Sequence) -> dict:
+    """Add the metered cost of ``completions`` into ``cost`` (in place) and return it."""
+    for c in completions:
+        cost["llm_calls"] += 1
+        cost["cached_calls"] += int(bool(getattr(c, "cached", False)))
+        cost["prompt_tokens"] += int(c.prompt_tokens)
+        cost["completion_tokens"] += int(c.completion_tokens)
+        cost["seconds"] += float(c.seconds)
+    return cost
+
+
+class Meter:
+    """Cost totals per stage, backed by the run folder's ``costs.jsonl`` ledger (survives kills)."""
+
+    def __init__(self, ledger: Path | None = None):
+        self.ledger = Path(ledger) if ledger else None
+        self.stages: dict[str, dict] = {}
+        for rec in read_jsonl(self.ledger) if self.ledger else []:
+            self._add(rec["stage"], rec)
+
+    def _add(self, stage: str, rec: dict) -> None:
+        tot = self.stages.setdefault(stage, empty_cost())
+        for k in COST_KEYS:
+            tot[k] += rec.get(k, 0)
+
+    def add(self, stage: str, completions: Sequence) -> dict:
+        """Record one backend call batch of ``stage``; returns its cost."""
+        rec = add_completions(empty_cost(), completions)
+        uncached = [c for c in completions if not getattr(c, "cached", False)]
+        rec["spent_tokens"] = sum(c.prompt_tokens + c.completion_tokens for c in uncached)
+        self._add(stage, rec)
+        self.stages[stage]["spent_tokens"] = self.stages[stage].get("spent_tokens", 0) + rec["spent_tokens"]
+        if self.ledger:
+            append_jsonl(self.ledger, [{"stage": stage, **rec}])
+        return rec
+
+    @property
+    def spent_tokens(self) -> int:
+        """Prompt + completion tokens actually computed (cache hits excluded), all stages, all sessions."""
+        return int(sum(s.get("spent_tokens", 0) for s in self.stages.values()))
+
+    def totals(self) -> dict[str, dict]:
+        """Per-stage totals plus an ``all`` row."""
+        out = {k: dict(v) for k, v in sorted(self.stages.items())}
+        allrow: dict[str, float] = {}
+        for v in out.values():
+            for k, x in v.items():
+                allrow[k] = allrow.get(k, 0) + x
+        out["all"] = allrow
+        return out
+
+
+class RunFolder:
+    """A generation run folder; opening it repairs torn lines and reads what is done."""
+
+    def __init__(self, path: Path):
+        self.path = Path(path)
+        self.path.mkdir(parents=True, exist_ok=True)
+        self.dialogs_path = self.path / "dialogs.jsonl"
+        self.rejected_path = self.path / "rejected.jsonl"
+        self.manifest_path = self.path / "manifest.json"
+        self.meter = Meter(self.path / "costs.jsonl")
+        self._dialogs = read_jsonl(self.dialogs_path)
+        self._rejected = read_jsonl(self.rejected_path)
+
+    def done_plan_ids(self) -> set[str]:
+        """Plan ids already written, accepted or rejected."""
+        done = {d.get("meta", {}).get("plan_id") for d in self._dialogs}
+        done |= {r.get("plan_id") for r in self._rejected}
+        done.discard(None)
+        return done
+
+    @property
+    def n_accepted(self) -> int:
+        return len(self._dialogs)
+
+    @property
+    def n_rejected(self) -> int:
+        return len(self._rejected)
+
+    def append(self, dialogs: Sequence[dict], rejected: Sequence[dict]) -> None:
+        """Append one batch's outcomes durably (dialogs first, then rejections)."""
+        append_jsonl(self.dialogs_path, dialogs)
+        append_jsonl(self.rejected_path, rejected)
+        self._dialogs.extend(dialogs)
+        self._rejected.extend(rejected)
+
+    def counts(self) -> dict[str, Any]:
+        """Accepted, rejected, rejections by reason, mean turns of accepted dialogs."""
+        reasons = Counter(r.get("reason", "unknown") for r in self._rejected)
+        turns = [len(d["utterances"]) for d in self._dialogs]
+        return {
+            "accepted": len(self._dialogs),
+            "rejected": len(self._rejected),
+            "rejected_by_reason": dict(sorted(reasons.items())),
+            "mean_turns": (sum(turns) / len(turns)) if turns else 0.0,
+            "retried_utterances": sum(d.get("meta", {}).get("retries", 0) for d in self._dialogs),
+        }
+
+    def read_manifest(self) -> dict | None:
+        """The manifest, or None before the first one is written."""
+        if not self.manifest_path.is_file():
+            return None
+        return json.loads(self.manifest_path.read_text(encoding="utf-8"))
+
+    def check_config(self, identity: dict) -> None:
+        """A rerun must use the same settings as the run it resumes (n and the budget may change)."""
+        old = self.read_manifest()
+        if not old:
+            return
+        before = old.get("identity", {})
+        diff = sorted(k for k in set(before) | set(identity) if before.get(k) != identity.get(k))
+        if diff:
+            raise UserError(
+                f"{self.path} was generated with other settings ({', '.join(f'{k}={before.get(k)!r}' for k in diff)}); "
+                "rerun with the same settings to resume, or choose a new --out folder."
+            )
+
+    def write_manifest(self, *, identity: dict, config: dict, model: str, status: str, extra: dict | None = None) -> dict:
+        """Write manifest.json atomically from the files' current state and the cost ledger."""
+        from .prompts import template_hashes
+
+        manifest = {
+            "manifest_version": MANIFEST_VERSION,
+            "status": status,
+            "identity": identity,
+            "config": config,
+            "model": model,
+            "prompt_hashes": template_hashes(),
+            "counts": self.counts(),
+            "cost": self.meter.totals(),
+            **(extra or {}),
+        }
+        write_json_atomic(self.manifest_path, manifest)
+        return manifest

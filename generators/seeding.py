@@ -1,0 +1,293 @@
+"""SOLID self-seeding, in stages that each write an artifact in the run folder and resume from it.
+
+    entity_types.json   the LLM lists entity types
+    entities.jsonl      entity names per (type, initial letter), one line per request; or an
+                        external list (``--seeds``) taken in a seeded order
+    attributes.json     attributes per entity type
+    backgrounds.jsonl   a background document per entity; "N/A" (the model does not know it) drops it
+    seeds.jsonl         finished seeds: name, type, attribute, background, conversation starter
+
+Names pass a noise filter (numbers, 1-2 character junk, overlong names, duplicates, refusals).
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from pathlib import Path
+from typing import Iterable, Sequence
+
+from solid_bench.errors import UserError
+from solid_bench.llm.base import Request
+from solid_bench.schema import Seed
+
+from .prompts import ATTRIBUTES, BACKGROUND, ENTITY_NAMES, ENTITY_TYPES, STARTER
+from .runfolder import append_jsonl, read_jsonl, write_json_atomic
+
+LETTERS = "ABCDEFGHIJKLMNOPRSTW"
+DEFAULT_TYPES = ("Software Product", "Programming Language", "Operating System", "Device", "Web Browser",
+                 "Video Game", "City", "Company", "Musician", "Sports Team")
+DEFAULT_ATTRIBUTES = ("price", "installation", "compatibility", "features", "history", "support")
+REFUSALS = ("i'm sorry", "i am sorry", "as an ai", "i cannot", "i can't", "sure", "here are", "here is",
+            "note:", "i don't", "i do not", "unfortunately", "certainly")
+NA_MARKERS = ("n/a", "i don't know", "i do not know", "not familiar", "i'm not aware", "i am not aware",
+              "i'm sorry", "i am sorry", "as an ai", "no information")
+_BULLET = re.compile(r"^\s*(?:[-*•]+|\(?\d+[.)]|[a-zA-Z][.)](?=\s))\s*")
+
+
+def clean_item(line: str) -> str:
+    """One list item without bullet, numbering, quotes, markup or trailing punctuation."""
+    line = _BULLET.sub("", line.strip()).replace("**", "").strip()
+    line = line.split(" - ", 1)[0].split(": ", 1)[0] if len(line.split()) > 6 else line
+    return line.strip(" \t\"'`.,;:").strip()
+
+
+def noise_reason(name: str, max_chars: int = 60, max_words: int = 6) -> str | None:
+    """Why ``name`` is noise (a number, 1-2 characters, overlong, a refusal), or None if it is fine."""
+    low = name.lower()
+    if len(name) <= 2:
+        return "too_short"
+    if sum(ch.isdigit() for ch in name) > len(name) / 2 or not any(ch.isalpha() for ch in name):
+        return "number"
+    if len(name) > max_chars or len(name.split()) > max_words:
+        return "too_long"
+    if any(low.startswith(r) for r in REFUSALS) or "as an ai" in low:
+        return "refusal"
+    return None
+
+
+def parse_list(text: str, seen: set[str] | None = None, **limits) -> list[str]:
+    """The clean, distinct, non-noise items of a one-per-line list; ``seen`` (lower-cased) spans calls."""
+    seen = set() if seen is None else seen
+    out = []
+    for raw in re.split(r"\n|;|,(?=\s*[A-Z])", text):
+        item = clean_item(raw)
+        if not item or noise_reason(item, **limits):
+            continue
+        if item.lower() in seen:
+            continue
+        seen.add(item.lower())
+        out.append(item)
+    return out
+
+
+def is_na(text: str) -> bool:
+    """True when the model says it does not know the entity (or says nothing)."""
+    low = " ".join(text.lower().split())
+    return not low or low.startswith(("n/a", "na.", "na ")) or low == "na" or any(m in low[:80] for m in NA_MARKERS)
+
+
+def clip_words(text: str, n: int) -> str:
+    """The first ``n`` words of ``text`` (whitespace-normalised)."""
+    return " ".join(text.split()[:n])
+
+
+def clean_starter(text: str) -> str:
+    """The first question of a starter answer, without quotes or a label; '' if there is none."""
+    text = " ".join(text.strip().strip("\"'").split())
+    for prefix in ("Question:", "User:", "Q:"):
+        if text.lower().startswith(prefix.lower()):
+            text = text[len(prefix):].strip().strip("\"'")
+    if "?" in text:
+        text = text[: text.index("?") + 1]
+    text = text.strip("\"' ")
+    return text if len(text.split()) >= 3 and "?" in text else ""
+
+
+def load_seed_file(path: Path) -> list[dict]:
+    """Entities from ``--seeds``: a JSONL of seed fields, or a JSON array of "name<TAB>type" strings."""
+    path = Path(path)
+    if not path.is_file():
+        raise UserError(f"--seeds {path}: no such file.")
+    text = path.read_text(encoding="utf-8")
+    if text.lstrip().startswith("["):
+        try:
+            items = json.loads(text)
+        except json.JSONDecodeError as e:
+            raise UserError(f"--seeds {path}: not valid JSON ({e.msg}).") from None
+        out = []
+        for i, item in enumerate(items):
+            if not isinstance(item, str) or "\t" not in item:
+                raise UserError(f"--seeds {path}: item {i} is not a \"name<TAB>type\" string.")
+            name, etype = item.split("\t", 1)
+            out.append({"entity_name": " ".join(name.split()), "entity_type": etype.strip()})
+        return out
+    out = []
+    for lineno, line in enumerate(text.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            obj = json.loads(line)
+        except json.JSONDecodeError:
+            raise UserError(f"--seeds {path}:{lineno}: not valid JSON; use one seed object per line.") from None
+        if not isinstance(obj, dict) or not str(obj.get("entity_name", "")).strip():
+            raise UserError(f"--seeds {path}:{lineno}: each seed needs an 'entity_name'.")
+        out.append({k: str(obj.get(k, "") or "").strip() for k in Seed.__dataclass_fields__})
+    return out
+
+
+class SelfSeeder:
+    """Runs the seeding stages over a backend, resuming from the artifacts in ``folder``."""
+
+    def __init__(self, backend, folder: Path, meter=None, seed: int = 0, batch_size: int = 8,
+                 n_types: int = 10, names_per_request: int = 5, n_attributes: int = 8,
+                 seed_file: Path | None = None, max_new_tokens: int = 160, temperature: float = 0.7):
+        self.backend, self.folder, self.meter, self.seed = backend, Path(folder), meter, seed
+        self.batch_size, self.n_types, self.k = max(1, batch_size), n_types, names_per_request
+        self.n_attributes, self.max_new_tokens, self.temperature = n_attributes, max_new_tokens, temperature
+        self.external = load_seed_file(seed_file) if seed_file else None
+        self.stats = {"na_dropped": 0, "starter_template_fallback": 0, "names_filtered": 0}
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _ask(self, stage: str, requests: Sequence[Request]) -> list[str]:
+        texts: list[str] = []
+        for i in range(0, len(requests), self.batch_size):
+            chunk = list(requests[i:i + self.batch_size])
+            completions = self.backend.complete(chunk)
+            if self.meter is not None:
+                self.meter.add(f"seeding.{stage}", completions)
+            texts.extend(c.text for c in completions)
+        return texts
+
+    def _req(self, messages, key: str, max_new_tokens: int | None = None) -> Request:
+        # one sampling seed per stage (not per request): backends batch only requests with equal
+        # decoding parameters, the seed included
+        rseed = random.Random(f"{self.seed}:{key.split(':')[0]}").randrange(2**31)
+        return Request(messages, max_new_tokens=max_new_tokens or self.max_new_tokens,
+                       temperature=self.temperature, seed=rseed)
+
+    # -- stages ---------------------------------------------------------------------------
+    def entity_types(self) -> list[str]:
+        """Stage 1: entity types (entity_types.json)."""
+        path = self.folder / "entity_types.json"
+        if path.is_file():
+            return json.loads(path.read_text(encoding="utf-8"))["types"]
+        [raw] = self._ask("entity_types", [self._req(ENTITY_TYPES.messages(k=self.n_types), "types")])
+        types = parse_list(raw, max_words=4)[: self.n_types]
+        source = "llm"
+        if len(types) < 2:  # a model this weak cannot list types: say so in the artifact
+            types, source = list(DEFAULT_TYPES), "default (the model listed fewer than 2 usable types)"
+        write_json_atomic(path, {"types": types, "source": source, "raw": raw})
+        return types
+
+    def attributes(self, types: Iterable[str]) -> dict[str, list[str]]:
+        """Stage 3: attributes per entity type (attributes.json), asked only for new types."""
+        path = self.folder / "attributes.json"
+        table = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        todo = sorted({t for t in types if t not in table})
+        if todo:
+            raws = self._ask("attributes", [self._req(ATTRIBUTES.messages(k=self.n_attributes, entity_type=t), f"attr:{t}")
+                                            for t in todo])
+            for t, raw in zip(todo, raws):
+                attrs = parse_list(raw, max_words=4)[: self.n_attributes]
+                table[t] = {"attributes": attrs or list(DEFAULT_ATTRIBUTES), "source": "llm" if attrs else "default"}
+            write_json_atomic(path, table)
+        return {t: v["attributes"] for t, v in table.items()}
+
+    def _more_entities(self, want: int) -> bool:
+        """Stage 2: append about ``want`` new entities to entities.jsonl; False when none are left."""
+        path = self.folder / "entities.jsonl"
+        done = read_jsonl(path)
+        keys = {r["request"] for r in done}
+        seen = {e["entity_name"].lower() + "\t" + e["entity_type"] for r in done for e in r["entities"]}
+        if self.external is not None:
+            order = list(range(len(self.external)))
+            random.Random(self.seed).shuffle(order)
+            start = sum(r.get("taken", 0) for r in done)
+            if start >= len(order):
+                return False
+            take = order[start:start + max(want, 1)]
+            ents = []
+            for j in take:
+                e = self.external[j]
+                key = e["entity_name"].lower() + "\t" + e.get("entity_type", "")
+                if noise_reason(e["entity_name"]) or key in seen:
+                    self.stats["names_filtered"] += 1
+                    continue
+                seen.add(key)
+                ents.append(e)
+            append_jsonl(path, [{"request": f"file:{start}", "taken": len(take), "entities": ents}])
+            return True
+        types = self.entity_types()
+        pairs = [(t, letter) for t in types for letter in LETTERS]
+        random.Random(self.seed).shuffle(pairs)
+        pairs = [p for p in pairs if f"{p[0]}|{p[1]}" not in keys]
+        if not pairs:
+            return False
+        pairs = pairs[: max(1, -(-want // self.k))]
+        raws = self._ask("entity_names", [self._req(ENTITY_NAMES.messages(k=self.k, entity_type=t, letter=letter),
+                                                    f"names:{t}|{letter}") for t, letter in pairs])
+        records = []
+        for (t, letter), raw in zip(pairs, raws):
+            names_seen = {s.split("\t")[0] for s in seen if s.endswith("\t" + t)}
+            names = parse_list(raw, seen=names_seen)
+            self.stats["names_filtered"] += max(0, len(raw.splitlines()) - len(names))
+            seen |= {n.lower() + "\t" + t for n in names}
+            records.append({"request": f"{t}|{letter}", "raw": raw,
+                            "entities": [{"entity_name": n, "entity_type": t} for n in names]})
+        append_jsonl(path, records)
+        return True
+
+    def _backgrounds(self) -> list[dict]:
+        """Stage 4: a background per entity (backgrounds.jsonl); N/A answers are kept there, marked."""
+        path = self.folder / "backgrounds.jsonl"
+        have = read_jsonl(path)
+        known = {(b["entity_name"], b["entity_type"]) for b in have}
+        ents = [e for r in read_jsonl(self.folder / "entities.jsonl") for e in r["entities"]
+                if (e["entity_name"], e.get("entity_type", "")) not in known]
+        given = [e for e in ents if e.get("background")]
+        ask = [e for e in ents if not e.get("background")]
+        raws = self._ask("background", [self._req(BACKGROUND.messages(entity_name=e["entity_name"],
+                                                                      entity_type=e.get("entity_type") or "thing"),
+                                                  f"bg:{e['entity_name']}|{e.get('entity_type', '')}") for e in ask])
+        new = [{**e, "background": e["background"], "na": False} for e in given]
+        for e, raw in zip(ask, raws):
+            na = is_na(raw)
+            new.append({**e, "entity_type": e.get("entity_type", ""), "background": "" if na else clip_words(raw, 150),
+                        "na": na, "raw": raw})
+        append_jsonl(path, new)
+        return have + new
+
+    def run(self, n: int, max_rounds: int = 50) -> list[Seed]:
+        """At least ``n`` seeds when the sources allow (fewer when they run out); resumable."""
+        path = self.folder / "seeds.jsonl"
+        seeds = [Seed(**r) for r in read_jsonl(path)]
+        rounds = 0
+        while len(seeds) < n and rounds < max_rounds:
+            rounds += 1
+            done = {(s.entity_name, s.entity_type) for s in seeds}
+            backgrounds = self._backgrounds()
+            self.stats["na_dropped"] = sum(b["na"] for b in backgrounds)
+            pending = [b for b in backgrounds if not b["na"] and (b["entity_name"], b["entity_type"]) not in done]
+            if not pending:
+                if not self._more_entities(int((n - len(seeds)) * 1.5) + 1):
+                    break
+                continue
+            seeds.extend(self._starters(pending))
+        return seeds
+
+    def _starters(self, pending: list[dict]) -> list[Seed]:
+        """Stage 5: attribute choice and conversation starter; appends finished seeds to seeds.jsonl."""
+        attrs = self.attributes(b["entity_type"] for b in pending if not b.get("attribute"))
+        chosen = []
+        for b in pending:
+            attr = b.get("attribute") or random.Random(f"{self.seed}:{b['entity_name']}").choice(
+                attrs.get(b["entity_type"]) or list(DEFAULT_ATTRIBUTES))
+            chosen.append((b, attr))
+        ask = [(b, a) for b, a in chosen if not b.get("starter")]
+        raws = self._ask("starter", [self._req(STARTER.messages(entity_name=b["entity_name"], entity_type=b["entity_type"] or "thing",
+                                                                attribute=a, background=clip_words(b["background"], 80)),
+                                               f"starter:{b['entity_name']}|{b['entity_type']}", max_new_tokens=60)
+                                     for b, a in ask])
+        starters = {id(b): clean_starter(r) for (b, _), r in zip(ask, raws)}
+        out = []
+        for b, a in chosen:
+            starter = b.get("starter") or starters.get(id(b), "")
+            if not starter:
+                self.stats["starter_template_fallback"] += 1
+                starter = f"What can you tell me about the {a} of {b['entity_name']}?"
+                # a template starter keeps the entity (it is real and known); the drop is counted
+            out.append(Seed(b["entity_name"], b["entity_type"], a, b["background"], starter))
+        append_jsonl(self.folder / "seeds.jsonl", [s.to_dict() for s in out])
+        return out

@@ -1,0 +1,52 @@
+"""`solid-bench seeds`: SOLID self-seeding alone (entity types, names, attributes, backgrounds, starters)."""
+
+from __future__ import annotations
+
+from typing import List, Optional
+
+import typer
+
+from . import app
+
+
+@app.command("seeds")
+def seeds(
+    out: str = typer.Option(..., "--out", help="Seeds file to write (JSONL); stage artifacts go next to it."),
+    n: int = typer.Option(100, "--n", help="Number of seeds wanted."),
+    backend: str = typer.Option("transformers", "--backend", help="LLM backend: transformers, llama-cpp, openai, vllm, fake."),
+    model: Optional[str] = typer.Option(None, "--model", help="Model path or id (default: the backend's default)."),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="Server URL for the openai backend."),
+    batch_size: int = typer.Option(8, "--batch-size", help="Requests per backend call."),
+    seed: int = typer.Option(0, "--seed", help="Seed for the order of entity types and letters and for decoding."),
+    seeds_file: Optional[str] = typer.Option(None, "--seeds", help="Start from an entity list (JSONL seeds or JSON 'name<TAB>type')."),
+    cache: bool = typer.Option(True, "--cache/--no-cache", help="Cache LLM answers next to the seeds (SQLite)."),
+    option: Optional[List[str]] = typer.Option(None, "--option", "-o", help="Backend option KEY=VALUE (repeatable)."),
+) -> None:
+    """Run self-seeding alone; rerunning resumes from the stage artifacts."""
+    import json
+    from pathlib import Path
+
+    from ..errors import UserError
+    from ..generators.pipeline import GenerationConfig, open_llm
+    from ..generators.runfolder import Meter, write_json_atomic
+    from ..generators.seeding import SelfSeeder
+    from .generate import parse_options
+
+    target = Path(out)
+    if target.suffix != ".jsonl":
+        raise UserError(f"--out {out}: name a .jsonl file, e.g. runs/NAME/seeds.jsonl.")
+    folder = target.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    config = GenerationConfig(out=str(folder), n=n, backend=backend, model=model, base_url=base_url,
+                              batch_size=batch_size, seed=seed, seeds_file=seeds_file, cache=cache,
+                              backend_options=parse_options(option))
+    meter = Meter(folder / "costs.jsonl")
+    seeder = SelfSeeder(open_llm(config, folder), folder, meter, seed=seed, batch_size=batch_size,
+                        seed_file=Path(seeds_file) if seeds_file else None)
+    made = seeder.run(n)
+    if target.name != "seeds.jsonl":  # the stages always keep seeds.jsonl; copy the first n where asked
+        tmp = target.with_name(f".{target.name}.tmp")
+        tmp.write_text("".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in made[:n]), encoding="utf-8")
+        tmp.replace(target)
+    write_json_atomic(folder / "seeding.json", {"seeds": len(made), **seeder.stats, "cost": meter.totals()})
+    typer.echo(f"{min(len(made), n)} seeds -> {target} ({json.dumps(seeder.stats)})")

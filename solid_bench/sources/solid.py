@@ -1,0 +1,74 @@
+"""``solid``: the default SOLID corpus, generated once with the default local LLM and then reused.
+
+It lives in ``home()/runs/solid-default``. When that run folder is missing or incomplete, loading
+the corpus generates (or resumes) it: ``DEFAULT_N`` dialogs with SmolLM2-135M-Instruct on the
+transformers backend. DEFAULT_N is sized so that ``make demo`` (set-up, this generation, training
+the default predictor and testing it) stays within about 20 minutes on a 2-core CPU.
+Environment overrides (tests): SOLID_BENCH_DEFAULT_SOLID_N, SOLID_BENCH_DEFAULT_BACKEND.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import sys
+from pathlib import Path
+
+from ..corpora import SOURCES, Corpus, home
+from ..errors import UserError
+from ..schema import LabelSet
+
+DEFAULT_N = 80
+DEFAULT_BACKEND = "transformers"
+DEFAULT_BATCH = 16
+
+
+def default_folder() -> Path:
+    """Where the default SOLID run lives."""
+    return home() / "runs" / "solid-default"
+
+
+def default_n() -> int:
+    """The size of the default corpus ($SOLID_BENCH_DEFAULT_SOLID_N overrides DEFAULT_N)."""
+    raw = os.environ.get("SOLID_BENCH_DEFAULT_SOLID_N", "")
+    try:
+        return int(raw) if raw else DEFAULT_N
+    except ValueError:
+        raise UserError(f"SOLID_BENCH_DEFAULT_SOLID_N={raw!r} must be a whole number.") from None
+
+
+@SOURCES.register("solid")
+class SolidSource:
+    description = f"SOLID synthetic dialogs: the default run (generated on first use, {DEFAULT_N} dialogs, SmolLM2-135M)"
+    splits = ("train", "valid", "test")
+    synthetic = True
+
+    def load(self, split: str, labels: LabelSet) -> Corpus:
+        from ..formats import read_dialogs
+        from ..generators.pipeline import GenerationConfig, run_generation
+
+        folder = default_folder()
+        config = GenerationConfig(out=str(folder), n=default_n(), backend=os.environ.get("SOLID_BENCH_DEFAULT_BACKEND") or DEFAULT_BACKEND,
+                                  batch_size=DEFAULT_BATCH)
+        manifest = _manifest(folder)
+        if not manifest or manifest.get("status") != "complete" or manifest.get("config", {}).get("n", 0) < config.n:
+            print(f"[solid] the default SOLID corpus is missing or incomplete in {folder}; generating {config.n} "
+                  f"dialogs with {config.backend} (once; later runs reuse it)", file=sys.stderr, flush=True)
+            manifest = run_generation(config, log=lambda m: print(f"[solid] {m}", file=sys.stderr, flush=True))
+        if manifest.get("status") != "complete":
+            raise UserError(f"The default SOLID run in {folder} stopped ({manifest.get('status')}); rerun to resume it.")
+        dialogs = read_dialogs(folder, labels, source="solid", fmt="solid-bench-jsonl")
+        raw = (folder / "manifest.json").read_bytes()
+        return Corpus(
+            spec="solid", split=split, dialogs=tuple(dialogs), labels=labels, synthetic=True, has_human=False,
+            provenance={"run_folder": str(folder), "manifest_sha256": hashlib.sha256(raw).hexdigest(),
+                        "model": manifest.get("model"), "cost": manifest.get("cost", {}).get("all"),
+                        "counts": manifest.get("counts")},
+        )
+
+
+def _manifest(folder: Path) -> dict | None:
+    import json
+
+    path = folder / "manifest.json"
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
