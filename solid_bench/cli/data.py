@@ -56,13 +56,13 @@ def list_data() -> None:
 
 
 def _named_parts(spec: str) -> bool:
-    """True if any part of ``spec`` is a named source (which has train/valid/test splits)."""
+    """True if any part of ``spec`` is a named human source (synthetic ones give the same dialogs for every split)."""
     from ..corpora import ALIASES, SOURCES
 
     for part in spec.split("+"):
         name = part.partition("@")[0].strip()
         name = ALIASES.get(name, name)
-        if name in SOURCES and not Path(name).expanduser().exists():
+        if name in SOURCES and not Path(name).expanduser().exists() and not getattr(SOURCES.get(name), "synthetic", False):
             return True
     return False
 
