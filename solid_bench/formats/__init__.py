@@ -26,12 +26,21 @@ def detect_format(path: Path) -> str:
     )
 
 
+def _is_blank(path: Path) -> bool:
+    """True for a file that is empty or holds only whitespace."""
+    with open(path, "rb") as fh:
+        while block := fh.read(1 << 16):
+            if block.strip():
+                return False
+    return True
+
+
 def read_dialogs(path: Path, labels, source: str, fmt: str | None = None):
     """Read ``path`` with format ``fmt`` (detected when None); empty files are an error."""
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: no such file; check the path or run `solid-bench data list`.")
-    if path.is_file() and path.stat().st_size == 0:
+    if path.is_file() and _is_blank(path):
         raise UserError(f"{path}: the file is empty; it must hold at least one dialog.")
     name = fmt or detect_format(path)
     dialogs = FORMATS.get(name).read(path, labels, source)

@@ -35,6 +35,10 @@ class MSDialog:
     def folder(self) -> Path:
         return data_root() / FOLDER
 
+    def available(self) -> bool:
+        """True when all three split files are in the data folder."""
+        return all((self.folder() / f"{s}.tsv").is_file() for s in self.splits)
+
     def load(self, split: str, labels: LabelSet) -> Corpus:
         from ..formats import read_dialogs
 
