@@ -1,0 +1,138 @@
+"""Leaderboard writers and the CLI: content of each format, bold best, byte-identical reruns, atomic output."""
+
+from __future__ import annotations
+
+import csv
+import json
+
+import pytest
+
+from solid_bench.cli import main
+from solid_bench.leaderboard.build import DEFAULT_FORMATS, load_table, write_leaderboard
+from solid_bench.leaderboard.cost import Prices
+from solid_bench.leaderboard.table import COLUMNS, Options
+from solid_bench.leaderboard.writers import load_writers
+
+FAST = ["--bootstrap", "200", "--permutations", "500"]
+EXPECTED_FILES = sorted(
+    ["leaderboard.md", "leaderboard.csv", "leaderboard_per_label.csv", "leaderboard.tex", "leaderboard.json", "leaderboard.html"]
+    + [f"{p}.{ext}" for p in ("learning_curve", "f1_vs_cost", "per_intent_f1") for ext in ("png", "svg")]
+)
+SOLID_TITLE = "Self-seeding and Multi-intent Self-instructing LLMs for Generating Intent-aware Information-Seeking dialogs"
+
+
+@pytest.fixture
+def table(results_dir):
+    return load_table(results_dir, Options(prices=Prices(per_gpu_hour=2.0), n_resamples=200, n_permutations=500))
+
+
+def test_every_format_has_a_registered_writer():
+    assert set(DEFAULT_FORMATS) <= set(load_writers().names())
+
+
+def test_cli_outputs_are_byte_identical_when_run_twice(results_dir, tmp_path, capsys):
+    outs = [tmp_path / "a", tmp_path / "b"]
+    for out in outs:
+        assert main(["leaderboard", str(results_dir), "--out", str(out), "--price-per-gpu-hour", "2", *FAST]) == 0
+    printed = capsys.readouterr().out.split()
+    assert len(printed) == 2 * len(EXPECTED_FILES)
+    names = sorted(p.name for p in outs[0].iterdir())
+    assert names == EXPECTED_FILES == sorted(p.name for p in outs[1].iterdir())
+    for name in names:
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no temp folder left behind
+
+
+def test_latex_bolds_the_best_value_per_column(table, tmp_path):
+    tex = write_leaderboard(table, tmp_path, ["tex"])[0].read_text()
+    lines = {line.split(" & ")[1]: line for line in tex.splitlines() if line.startswith("human & ")}
+    assert set(lines) == {"human (baseline)", "human+solid@500", "solid@100", "solid@500", "solid-rl@500"}
+    # micro-F1 (0.993) and exact match are best for the two near-perfect systems only.
+    best = r"\textbf{0.993 $\pm$ 0.012}$^{\uparrow}$"
+    assert best in lines["solid@500"] and best in lines["human+solid@500"]
+    assert "\\textbf" not in lines["human (baseline)"] and "\\textbf" not in lines["solid@100"]
+    assert lines["solid-rl@500"].split(" & ")[4] == r"0.000 $\pm$ 0.000$^{\downarrow}$"
+    for needle in ("\\toprule", "\\midrule", "\\bottomrule", "\\caption{", "Holm-corrected over the 4 comparisons",
+                   "randomization test on micro-F1", "over N = 3 seeds", "per GPU hour", "% @software{solid_bench"):  # fmt: skip
+        assert needle in tex, needle
+
+
+def test_markdown_rows_marks_caption_and_footer(table, tmp_path):
+    md = write_leaderboard(table, tmp_path, ["md"])[0].read_text()
+    rows = [line for line in md.splitlines() if line.startswith("| human |")]
+    assert len(rows) == 5
+    assert "| human | solid@500 | tfidf_lr | 3 | **0.993 ± 0.012**▲ | [0.980, 1.000] |" in md
+    assert "| human | solid-rl@500 | tfidf_lr | 3 | 0.000 ± 0.000▼ |" in md
+    assert rows[0].startswith("| human | human (baseline) | tfidf_lr | 3 | 0.459 ± 0.026 |")
+    assert rows[1].endswith("| 500 | 2,500,000 | 3,600 | 2.00 |")
+    for needle in ("git commit 0123456789abcdef0123", "Hardware: x86_64, 2 CPUs, device cpu", "Result schema version 1",
+                   SOLID_TITLE, "@article{askari2024solid", "@software{solid_bench", "Holm"):  # fmt: skip
+        assert needle in md, needle
+
+
+def test_csv_and_json_hold_the_same_numbers(table, tmp_path):
+    paths = write_leaderboard(table, tmp_path, ["csv", "json"])
+    with open(paths[0], encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh))
+    assert list(rows[0]) == list(COLUMNS) and len(rows) == len(table.rows)
+    for got, want in zip(rows, table.rows):
+        assert float(got["micro_f1_mean"]) == want["micro_f1_mean"] and got["train"] == want["train"]
+        assert got["mark"] == want["mark"] and (got["p_holm"] == "" if want["p_holm"] is None else float(got["p_holm"]) == want["p_holm"])
+    with open(paths[1], encoding="utf-8", newline="") as fh:
+        per_label = list(csv.DictReader(fh))
+    assert len(per_label) == 5 * 12 and {r["label"] for r in per_label} >= {"OQ", "PA", "FD"}
+    data = json.loads(paths[2].read_text())
+    assert data["rows"] == [dict(r) for r in table.rows] and "Holm" in data["caption"]
+    assert data["meta"]["provenance"]["git_commits"] == ["0123456789abcdef0123"]
+
+
+def test_plots_are_valid_images(table, tmp_path):
+    files = write_leaderboard(table, tmp_path, ["png", "svg"])
+    assert len(files) == 6
+    for f in files:
+        data = f.read_bytes()
+        if f.suffix == ".png":
+            assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 5000
+        else:
+            assert data.lstrip().startswith(b"<?xml") and b"<svg" in data and b"<dc:date>" not in data
+
+
+def test_html_page_is_self_contained(table, tmp_path):
+    html = write_leaderboard(table, tmp_path, ["html"])[0].read_text()
+    assert html.count("<tr data-order=") == 5 and 'id="filter"' in html
+    assert html.count("data:image/svg+xml;base64,") == 3
+    assert "http://" not in html.replace("http://www.w3.org", "") and "https://" not in html  # no network fetches
+    assert SOLID_TITLE in html and "Holm" in html
+
+
+def test_failed_writer_leaves_no_partial_output(table, tmp_path, monkeypatch):
+    from solid_bench.leaderboard import writer_html
+
+    def boom(_table):
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(writer_html, "render", boom)
+    out = tmp_path / "board"
+    with pytest.raises(RuntimeError):
+        write_leaderboard(table, out, ["md", "csv", "html"])
+    assert not out.exists() and [p.name for p in tmp_path.iterdir()] == ["results"]  # no temp folder either
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["leaderboard", "{missing}", "--out", "{out}"], "does not exist"),
+        (["leaderboard", "{empty}", "--out", "{out}"], "No result files"),
+        (["leaderboard", "{results}", "--out", "{out}", "--formats", "md,xlsx"], "Unknown leaderboard format 'xlsx'"),
+        (["leaderboard", "{results}", "--out", "{out}", "--formats", "mdd"], "Did you mean: md"),
+        (["leaderboard", "{results}", "--out", "{out}", "--price-per-gpu-hour", "1", "--price-per-1k-prompt-tokens", "1",
+          "--price-per-1k-completion-tokens", "1"], "not both"),  # fmt: skip
+    ],
+)
+def test_cli_user_errors_exit_2_without_output(args, message, results_dir, tmp_path, capsys):
+    (tmp_path / "empty").mkdir()
+    paths = {"missing": tmp_path / "nope", "empty": tmp_path / "empty", "out": tmp_path / "out", "results": results_dir}
+    assert main([a.format(**paths) for a in args]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not (tmp_path / "out").exists()
