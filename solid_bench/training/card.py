@@ -1,0 +1,72 @@
+"""The model card (README.md) of a trained SOLID-RL generator: what it was trained on, how, and how well."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def _fmt(v) -> str:
+    if v is None:
+        return "-"
+    if isinstance(v, float):
+        return f"{v:.4f}"
+    return str(v)
+
+
+def render_card(info: dict) -> str:
+    """Markdown for ``info`` (the training.json record)."""
+    cfg, data, lmq = info["config"], info["data"], info["lmq"]
+    lines = [
+        f"# SOLID-RL generator: {Path(cfg['out']).name}",
+        "",
+        "A causal LM fine-tuned to write a whole intent-aware dialog in ONE call (SOLID-RL), from SOLID's",
+        "turn-by-turn dialogs: supervised fine-tuning" + (", then DPO against its own outputs." if cfg["dpo"] else " only (no DPO)."),
+        "Use it with `solid-bench generate --method solid-rl --model <this folder>`.",
+        "",
+        "## Base model and data",
+        f"- base model: `{info['base']}`",
+        f"- training dialogs: `{cfg['source']}` (sha256 `{data['sha256']}`, {data['n_dialogs']} dialogs)",
+        f"- split by dialog (seed {cfg['seed']}): {data['n_train']} train / {data['n_valid']} valid",
+        "",
+        "## Length-based quality (LMQ)",
+    ]
+    if lmq["enabled"]:
+        s = lmq["settings"]
+        lines += [
+            f"- bands: per-intent {s['lo_percentile']:g}th-{s['hi_percentile']:g}th percentile of whitespace tokens "
+            f"on the human train split (sha256 `{lmq['bands_source_sha256']}`)",
+            f"- threshold {s['threshold']}: tags high {lmq['tag_counts'].get('high', 0)}, low {lmq['tag_counts'].get('low', 0)} "
+            "(train split); the tag is in the prompt as `Quality: high|low`",
+            f"- weights high {s['high_weight']} / low {s['low_weight']}, applied by resampling "
+            f"({data['n_train_resampled']} training examples after resampling)",
+        ]
+    else:
+        lines.append("- disabled (`--no-lmq`): no quality tag in the prompt, no weights")
+    lines += ["", "## Hyperparameters", "", "| setting | value |", "|---|---|"]
+    for k in ("epochs", "lr", "batch_size", "grad_accum", "max_length", "seed", "lora", "lora_r", "lora_alpha",
+              "max_steps", "dpo", "reverse_pairs", "dpo_beta", "dpo_lr", "dpo_epochs", "gen_temperature", "gen_max_new_tokens"):
+        lines.append(f"| {k} | {_fmt(cfg.get(k))} |")
+    lines += ["", "## Losses", "", "| stage | steps | final train loss | mean train loss | validation loss | seconds |",
+              "|---|---|---|---|---|---|"]
+    for stage in info["stages"]:
+        lines.append(
+            f"| {stage['stage']} | {stage['global_step']} | {_fmt(stage.get('train_loss_last'))} | "
+            f"{_fmt(stage.get('train_loss_mean'))} | {_fmt(stage.get('eval_loss'))} | {stage['seconds']:.1f} |"
+        )
+    if info.get("pairs"):
+        p = info["pairs"]
+        lines += ["", f"DPO pairs: {p['n']} ({p['n_parse_ok']} of the SFT model's own outputs parsed as valid dialogs; "
+                  f"{'reverse pairing: chosen = model output' if cfg['reverse_pairs'] else 'chosen = SOLID dialog, rejected = model output'})."]
+    env = info.get("environment", {})
+    lines += ["", "## Run", f"- device: {info['device']}, total time {info['seconds']:.1f} s",
+              f"- versions: " + ", ".join(f"{k} {v}" for k, v in sorted(env.items())), ""]
+    return "\n".join(lines)
+
+
+def write_card(out: Path, info: dict) -> Path:
+    """Write README.md into ``out`` atomically."""
+    path = Path(out) / "README.md"
+    tmp = path.with_name(".README.md.tmp")
+    tmp.write_text(render_card(info), encoding="utf-8")
+    tmp.replace(path)
+    return path

@@ -1,0 +1,131 @@
+"""What SFT and DPO share: device and precision, model loading, trainer arguments, checkpoints, saving."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from ..errors import UserError
+from .config import TrainConfig
+
+DONE = "solid-bench-stage-done"  # marker written last into a finished stage's final/ folder
+
+
+def precision() -> dict:
+    """bf16 on a CUDA device that supports it, else fp32 (CPU included)."""
+    import torch
+
+    cuda = torch.cuda.is_available()
+    bf16 = bool(cuda and torch.cuda.is_bf16_supported())
+    return {"cuda": cuda, "bf16": bf16, "dtype": torch.bfloat16 if bf16 else torch.float32}
+
+
+def load_model_and_tokenizer(source: str):
+    """A causal LM and its tokenizer from a local folder or hub id, with a pad token set."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(source)
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=precision()["dtype"])
+    except OSError as exc:
+        raise UserError(f"Cannot load base model {source!r}: give a local model folder (hub ids need network).") from exc
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    if not getattr(tokenizer, "chat_template", None):
+        raise UserError(f"Base model {source!r} has no chat template; use an instruct/chat model.")
+    if model.generation_config is not None and model.generation_config.pad_token_id is None:
+        model.generation_config.pad_token_id = tokenizer.pad_token_id
+    return model, tokenizer
+
+
+def trainer_kwargs(cfg: TrainConfig, output_dir: Path, has_valid: bool, epochs: float, lr: float) -> dict:
+    """TrainingArguments fields common to SFTConfig and DPOConfig."""
+    p = precision()
+    return dict(
+        output_dir=str(output_dir),
+        num_train_epochs=epochs,
+        max_steps=cfg.max_steps if cfg.max_steps > 0 else -1,
+        learning_rate=lr,
+        per_device_train_batch_size=cfg.batch_size,
+        per_device_eval_batch_size=cfg.batch_size,
+        gradient_accumulation_steps=cfg.grad_accum,
+        max_length=cfg.max_length,
+        seed=cfg.seed,
+        data_seed=cfg.seed,
+        bf16=p["bf16"],
+        fp16=False,
+        use_cpu=not p["cuda"],
+        gradient_checkpointing=False,
+        logging_steps=1,
+        logging_first_step=True,
+        save_strategy="steps",
+        save_steps=cfg.save_steps,
+        save_total_limit=2,
+        eval_strategy="epoch" if has_valid else "no",
+        report_to="none",
+        disable_tqdm=False,
+        dataloader_num_workers=0,
+    )
+
+
+def lora_config(cfg: TrainConfig):
+    """A PEFT LoRA config on the attention and MLP projections (``--lora``)."""
+    from peft import LoraConfig
+
+    return LoraConfig(
+        r=cfg.lora_r,
+        lora_alpha=cfg.lora_alpha,
+        lora_dropout=0.05,
+        target_modules="all-linear",
+        task_type="CAUSAL_LM",
+    )
+
+
+def last_checkpoint(folder: Path) -> str | None:
+    """The newest ``checkpoint-N`` folder in ``folder`` (to resume from), or None."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    return get_last_checkpoint(str(folder)) if Path(folder).is_dir() else None
+
+
+def is_done(stage_dir: Path) -> bool:
+    """Whether the stage already saved its final model."""
+    return (Path(stage_dir) / "final" / DONE).is_file()
+
+
+def done_summary(stage_dir: Path) -> dict:
+    """The summary a finished stage saved with its final model."""
+    import json
+
+    return json.loads((Path(stage_dir) / "final" / "summary.json").read_text(encoding="utf-8"))
+
+
+def save_final(model, tokenizer, stage_dir: Path, lora: bool, summary: dict) -> Path:
+    """Save the trained model (LoRA merged in) and ``summary.json`` to ``stage_dir/final`` atomically."""
+    import json
+
+    if lora:
+        model = model.merge_and_unload()
+    final = Path(stage_dir) / "final"
+    tmp = Path(stage_dir) / ".final.tmp"
+    shutil.rmtree(tmp, ignore_errors=True)
+    model.save_pretrained(tmp)
+    tokenizer.save_pretrained(tmp)
+    summary = dict(summary, final=str(final))
+    (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    (tmp / DONE).write_text("ok\n", encoding="utf-8")
+    shutil.rmtree(final, ignore_errors=True)
+    tmp.rename(final)
+    return final
+
+
+def log_losses(log_history: list[dict]) -> dict:
+    """The last train loss, the last eval loss and the per-step train losses from a Trainer log."""
+    train = [(h["step"], h["loss"]) for h in log_history if "loss" in h]
+    evals = [(h["step"], h["eval_loss"]) for h in log_history if "eval_loss" in h]
+    return {
+        "train_loss_last": train[-1][1] if train else None,
+        "eval_loss_last": evals[-1][1] if evals else None,
+        "train_loss_by_step": train,
+        "eval_loss_by_step": evals,
+    }

@@ -1,0 +1,101 @@
+"""DPO for SOLID-RL with TRL's DPOTrainer; rejected dialogs come from the SFT model itself.
+
+The SFT model writes its own dialog for each training prompt through the ``transformers``
+backend (batched, seeded sampling); the pairs are cached in ``pairs.jsonl`` inside the stage
+folder, so a resumed run does not generate them again.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from pathlib import Path
+from typing import Sequence
+
+from ..errors import UserError
+from .common import done_summary, is_done, last_checkpoint, load_model_and_tokenizer, log_losses, lora_config, save_final, trainer_kwargs
+from .config import TrainConfig
+
+
+def sft_generate(model_dir: Path, cfg: TrainConfig):
+    """A ``generate(prompts) -> texts`` function over the transformers backend for the model in ``model_dir``."""
+    from ..llm import Request
+    from ..llm.backends.transformers_backend import TransformersBackend
+
+    backend = TransformersBackend(model=str(model_dir), batch_size=cfg.gen_batch_size)
+
+    def generate(prompts: Sequence[list[dict]]) -> list[str]:
+        requests = [
+            Request(
+                messages=tuple((m["role"], m["content"]) for m in p),
+                max_new_tokens=cfg.gen_max_new_tokens,
+                temperature=cfg.gen_temperature,
+                seed=cfg.seed,
+            )
+            for p in prompts
+        ]
+        try:
+            return [c.text for c in backend.complete(requests)]
+        finally:
+            backend.close()
+
+    return generate
+
+
+def load_or_build_pairs(stage_dir: Path, build) -> list[dict]:
+    """Pairs from ``stage_dir/pairs.jsonl`` when present, else ``build()`` written there atomically."""
+    path = Path(stage_dir) / "pairs.jsonl"
+    if path.is_file():
+        return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+    pairs = build()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(".pairs.jsonl.tmp")
+    with open(tmp, "w", encoding="utf-8") as fh:
+        for p in pairs:
+            fh.write(json.dumps(p, ensure_ascii=False) + "\n")
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+    return pairs
+
+
+def train_dpo(cfg: TrainConfig, sft_model: Path, train: Sequence[dict], valid: Sequence[dict], stage_dir: Path) -> dict:
+    """Preference-tune the SFT model on (prompt, chosen, rejected) pairs; resumes from the last checkpoint."""
+    from trl import DPOConfig, DPOTrainer
+
+    stage_dir = Path(stage_dir)
+    if is_done(stage_dir):
+        return done_summary(stage_dir)
+    if not train:
+        raise UserError("No DPO pairs: the SFT model reproduced every training dialog; train without --dpo.")
+    t0 = time.perf_counter()
+    model, tokenizer = load_model_and_tokenizer(str(sft_model))
+    keys = ("prompt", "chosen", "rejected")
+    from .sft import to_dataset
+
+    args = DPOConfig(**trainer_kwargs(cfg, stage_dir, bool(valid), cfg.dpo_epochs, cfg.dpo_lr), beta=cfg.dpo_beta)
+    trainer = DPOTrainer(
+        model=model,
+        args=args,
+        train_dataset=to_dataset(train, keys),
+        eval_dataset=to_dataset(valid, keys) if valid else None,
+        processing_class=tokenizer,
+        peft_config=lora_config(cfg) if cfg.lora else None,
+    )
+    resume = last_checkpoint(stage_dir)
+    out = trainer.train(resume_from_checkpoint=resume)
+    eval_loss = trainer.evaluate()["eval_loss"] if valid else None
+    summary = {
+        "stage": "dpo",
+        "global_step": trainer.state.global_step,
+        "resumed_from": Path(resume).name if resume else None,
+        "train_pairs": len(train),
+        "valid_pairs": len(valid),
+        "train_loss_mean": out.training_loss,
+        "eval_loss": eval_loss,
+        **log_losses(trainer.state.log_history),
+        "seconds": time.perf_counter() - t0,
+    }
+    save_final(trainer.model, tokenizer, stage_dir, cfg.lora, summary)
+    return done_summary(stage_dir)

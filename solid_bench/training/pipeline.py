@@ -1,0 +1,152 @@
+"""The whole SOLID-RL recipe: load SOLID dialogs, LMQ-tag, split, SFT, (DPO), save model + card.
+
+Output folder layout::
+
+    OUT/                  the final model (transformers folder) + README.md (model card) + training.json
+    OUT/stages/sft/       SFT checkpoints while training, final/ when done (kept: the SFT-only model)
+    OUT/stages/dpo/       pairs.jsonl (cached DPO pairs), checkpoints, final/
+
+Rerunning the same command resumes: a finished stage is skipped, an unfinished one restarts
+from its last checkpoint. Checkpoints are deleted once their stage has finished.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import time
+from dataclasses import replace
+from pathlib import Path
+
+from ..errors import UserError
+from .common import DONE, precision
+from .config import TrainConfig
+
+CONFIG_FILE = "training-config.json"
+
+
+def _check_same_config(out: Path, cfg: TrainConfig) -> None:
+    path = out / CONFIG_FILE
+    new = cfg.to_dict()
+    new.pop("extra", None)
+    if path.is_file():
+        old = json.loads(path.read_text(encoding="utf-8"))
+        diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
+        if diff:
+            raise UserError(
+                f"{out} holds a training run with other settings ({', '.join(diff)}); "
+                "rerun with the same options to resume, or choose another --out."
+            )
+    else:
+        out.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{CONFIG_FILE}.tmp")
+        tmp.write_text(json.dumps(new, indent=2) + "\n", encoding="utf-8")
+        tmp.replace(path)
+
+
+def _versions() -> dict:
+    from importlib.metadata import PackageNotFoundError, version
+
+    out = {}
+    for pkg in ("torch", "transformers", "trl", "peft", "datasets"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            pass
+    return out
+
+
+def _publish(final: Path, out: Path) -> None:
+    """Copy the final model's files to the top of ``out`` (so ``out`` loads as a model folder)."""
+    for f in final.iterdir():
+        if f.is_file() and f.name not in (DONE, "summary.json"):
+            tmp = out / f".{f.name}.tmp"
+            shutil.copyfile(f, tmp)
+            tmp.replace(out / f.name)
+
+
+def _drop_checkpoints(stage_dir: Path) -> None:
+    for ckpt in stage_dir.glob("checkpoint-*"):
+        shutil.rmtree(ckpt, ignore_errors=True)
+
+
+def train_generator(cfg: TrainConfig) -> dict:
+    """Train a SOLID-RL generator as ``cfg`` says; returns the training.json record."""
+    from solid_bench.generators.lmq import LMQSettings, human_train_bands
+
+    from ..corpora import resolve
+    from .data import dpo_pairs, resample, sft_records, split_by_dialog
+    from .dpo import load_or_build_pairs, sft_generate, train_dpo
+    from .sft import train_sft
+    from .card import write_card
+
+    t0 = time.perf_counter()
+    out = Path(cfg.out)
+    corpus = resolve(cfg.source, "train")
+    dialogs = list(corpus.dialogs)
+    if len(dialogs) < 2:
+        raise UserError(f"{cfg.source!r} holds {len(dialogs)} dialog(s); SOLID-RL training needs at least 2.")
+    _check_same_config(out, cfg)
+    if cfg.base is None:
+        from ..llm.local_models import default_model_path
+
+        base = str(default_model_path())
+    else:
+        base = cfg.base
+    settings = bands = None
+    if cfg.lmq:
+        settings = LMQSettings(cfg.lmq_threshold, cfg.lmq_high_weight, cfg.lmq_low_weight)
+        try:
+            bands = replace(human_train_bands(), settings=settings)
+        except UserError as e:
+            raise UserError(f"LMQ needs the human train split to fit its length bands: {e} Or pass --no-lmq.") from None
+    train_d, valid_d = split_by_dialog(dialogs, cfg.valid_fraction, cfg.seed)
+    train_r, valid_r = sft_records(train_d, bands), sft_records(valid_d, bands)
+    train_rs = resample(train_r, settings)
+    stages_dir = out / "stages"
+    stages = [train_sft(cfg, base, train_rs, valid_r, stages_dir / "sft")]
+    _drop_checkpoints(stages_dir / "sft")
+    pairs_info = None
+    if cfg.dpo:
+        sft_final = Path(stages[0]["final"])
+        valid_ids = {d.id for d in valid_d}
+        pairs = load_or_build_pairs(
+            stages_dir / "dpo",
+            lambda: dpo_pairs(train_d + valid_d, train_r + valid_r, sft_generate(sft_final, cfg), cfg.reverse_pairs),
+        )
+        stages.append(train_dpo(cfg, sft_final, [p for p in pairs if p["id"] not in valid_ids],
+                                [p for p in pairs if p["id"] in valid_ids], stages_dir / "dpo"))
+        _drop_checkpoints(stages_dir / "dpo")
+        pairs_info = {"n": len(pairs), "n_parse_ok": sum(p["model_output_parse"] == "ok" for p in pairs)}
+    _publish(Path(stages[-1]["final"]), out)
+    tags = [r["tag"] for r in train_r]
+    p = precision()
+    info = {
+        "schema_version": 1,
+        "method": "solid-rl",
+        "base": base,
+        "config": cfg.to_dict(),
+        "data": {
+            "spec": cfg.source, "sha256": corpus.sha256, "n_dialogs": len(dialogs), "n_train": len(train_d),
+            "n_valid": len(valid_d), "n_train_resampled": len(train_rs),
+        },
+        "lmq": {
+            "enabled": cfg.lmq,
+            "settings": settings.to_dict() if settings else None,
+            "bands": bands.to_dict()["bands"] if bands else None,
+            "bands_source_sha256": bands.source_sha256 if bands else None,
+            "tag_counts": {t: tags.count(t) for t in ("high", "low")} if cfg.lmq else {},
+        },
+        "quality_tag": "high" if cfg.lmq else None,  # what to put in generation prompts
+        "stages": [{k: v for k, v in s.items() if not k.endswith("_by_step")} for s in stages],
+        "loss_curves": {s["stage"]: {"train": s["train_loss_by_step"], "valid": s["eval_loss_by_step"]} for s in stages},
+        "pairs": pairs_info,
+        "device": "cuda" + (" bf16" if p["bf16"] else "") if p["cuda"] else "cpu fp32",
+        "environment": _versions(),
+        "seconds": time.perf_counter() - t0,
+    }
+    tmp = out / ".training.json.tmp"
+    tmp.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
+    tmp.replace(out / "training.json")
+    write_card(out, info)
+    return info

@@ -1,0 +1,83 @@
+"""Supervised fine-tuning of SOLID-RL with TRL's SFTTrainer: loss on the whole-dialog completion only."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Sequence
+
+from .common import (
+    done_summary,
+    is_done,
+    last_checkpoint,
+    load_model_and_tokenizer,
+    log_losses,
+    lora_config,
+    save_final,
+    trainer_kwargs,
+)
+from .config import TrainConfig
+
+
+def fits(records: Sequence[dict], tokenizer, max_length: int, margin: int = 16) -> tuple[list[dict], int]:
+    """Records whose prompt leaves at least ``margin`` tokens of completion inside ``max_length``; and how many were dropped."""
+    kept = []
+    for r in records:
+        n = len(tokenizer.apply_chat_template(r["prompt"], add_generation_prompt=True, tokenize=True, return_dict=True)["input_ids"])
+        if n + margin <= max_length:
+            kept.append(r)
+    return kept, len(records) - len(kept)
+
+
+def to_dataset(records: Sequence[dict], keys: tuple[str, ...]):
+    """A datasets.Dataset holding only ``keys`` (TRL's conversational columns)."""
+    from datasets import Dataset
+
+    return Dataset.from_list([{k: r[k] for k in keys} for r in records])
+
+
+def train_sft(cfg: TrainConfig, base: str, train: Sequence[dict], valid: Sequence[dict], stage_dir: Path) -> dict:
+    """Fine-tune ``base`` on prompt/completion records; resumes from the last checkpoint in ``stage_dir``.
+
+    Returns a summary: losses, steps, examples used and dropped, seconds, and the final model folder.
+    """
+    from trl import SFTConfig, SFTTrainer
+
+    stage_dir = Path(stage_dir)
+    if is_done(stage_dir):
+        return done_summary(stage_dir)
+    t0 = time.perf_counter()
+    model, tokenizer = load_model_and_tokenizer(base)
+    train, dropped_train = fits(train, tokenizer, cfg.max_length)
+    valid, dropped_valid = fits(valid, tokenizer, cfg.max_length)
+    if not train:
+        from ..errors import UserError
+
+        raise UserError(f"No training dialog's prompt fits in --max-length {cfg.max_length}; raise --max-length.")
+    keys = ("prompt", "completion")
+    args = SFTConfig(**trainer_kwargs(cfg, stage_dir, bool(valid), cfg.epochs, cfg.lr), completion_only_loss=True)
+    trainer = SFTTrainer(
+        model=model,
+        args=args,
+        train_dataset=to_dataset(train, keys),
+        eval_dataset=to_dataset(valid, keys) if valid else None,
+        processing_class=tokenizer,
+        peft_config=lora_config(cfg) if cfg.lora else None,
+    )
+    resume = last_checkpoint(stage_dir)
+    out = trainer.train(resume_from_checkpoint=resume)
+    eval_loss = trainer.evaluate()["eval_loss"] if valid else None
+    summary = {
+        "stage": "sft",
+        "global_step": trainer.state.global_step,
+        "resumed_from": Path(resume).name if resume else None,
+        "train_examples": len(train),
+        "valid_examples": len(valid),
+        "dropped_too_long": dropped_train + dropped_valid,
+        "train_loss_mean": out.training_loss,
+        "eval_loss": eval_loss,
+        **log_losses(trainer.state.log_history),
+        "seconds": time.perf_counter() - t0,
+    }
+    save_final(trainer.model, tokenizer, stage_dir, cfg.lora, summary)
+    return done_summary(stage_dir)

@@ -1,0 +1,167 @@
+"""SOLID-RL training: data building, SFT + DPO on a tiny random Llama, resume, model card; a few real SmolLM2 SFT steps."""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).parent))
+from tiny_model import build_tiny_model  # noqa: E402
+
+from solid_bench.cli import main  # noqa: E402
+from solid_bench.errors import UserError  # noqa: E402
+from solid_bench.generators.lmq import LMQSettings  # noqa: E402
+from solid_bench.generators.solid_rl_format import format_target  # noqa: E402
+from solid_bench.schema import Dialog, Seed, Utterance, dialog_to_json  # noqa: E402
+from solid_bench.training.config import TrainConfig  # noqa: E402
+from solid_bench.training.data import dpo_pairs, resample, sft_records, split_by_dialog  # noqa: E402
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("trl")
+
+
+def synthetic_dialogs(n: int = 6) -> list[Dialog]:
+    out = []
+    for i in range(n):
+        utts = (
+            Utterance("user", "how do i reset my outlook password ?" if i % 2 else "outlook", ("OQ",)),
+            Utterance("agent", "go to settings and choose reset", ("PA", "FD")),
+            Utterance("user", "that worked , thanks", ("PF",)),
+        )
+        out.append(Dialog(f"solid-{i}", "solid", utts, Seed("Outlook", "software", "password", "Outlook is mail.", "reset"),
+                          meta={"generator": "solid"}))
+    return out
+
+
+@pytest.fixture(scope="module")
+def tiny_base(tmp_path_factory) -> Path:
+    return build_tiny_model(tmp_path_factory.mktemp("tiny") / "base")
+
+
+@pytest.fixture
+def run_folder(tmp_path) -> Path:
+    run = tmp_path / "runs" / "solid-x"
+    run.mkdir(parents=True)
+    (run / "dialogs.jsonl").write_text("".join(dialog_to_json(d) + "\n" for d in synthetic_dialogs()), encoding="utf-8")
+    return run
+
+
+def test_split_is_by_dialog_seeded_and_disjoint():
+    ds = synthetic_dialogs(10)
+    tr, va = split_by_dialog(ds, 0.2, seed=1)
+    assert len(tr) == 8 and len(va) == 2
+    assert {d.id for d in tr}.isdisjoint({d.id for d in va}) and len(tr) + len(va) == 10
+    assert split_by_dialog(ds, 0.2, seed=1) == (tr, va)
+    assert split_by_dialog(ds, 0.0, seed=1) == (ds, [])
+
+
+def test_resampling_repeats_by_weight_ratio():
+    recs = [{"id": "a", "weight": 1.0}, {"id": "b", "weight": 0.5}, {"id": "c", "weight": 1.0}]
+    assert [r["id"] for r in resample(recs, LMQSettings())] == ["a", "a", "b", "c", "c"]
+    assert [r["id"] for r in resample(recs, LMQSettings(high_weight=1.5, low_weight=0.5))] == ["a", "a", "b", "c", "c"]
+    assert [r["id"] for r in resample(recs, None)] == ["a", "b", "c"]
+
+
+def test_dpo_pairs_chosen_is_solid_rejected_is_model_and_reverse_swaps():
+    ds = synthetic_dialogs(3)
+    recs = sft_records(ds, None)
+    outs = ["garbage", format_target(ds[1]), "[user|OQ] x\n[agent|FD_PA] y\n[user|PF] z"]
+    pairs = dpo_pairs(ds, recs, lambda prompts: outs[: len(prompts)])
+    assert [p["id"] for p in pairs] == ["solid-0", "solid-2"]  # an exact copy of the target gives no pair
+    assert pairs[0]["chosen"][0]["content"] == format_target(ds[0]) and pairs[0]["rejected"][0]["content"] == "garbage"
+    assert pairs[0]["model_output_parse"].startswith("garbage-line") and pairs[1]["model_output_parse"] == "ok"
+    rev = dpo_pairs(ds, recs, lambda prompts: outs[: len(prompts)], reverse=True)
+    assert rev[0]["chosen"][0]["content"] == "garbage" and rev[0]["rejected"][0]["content"] == format_target(ds[0])
+
+
+def test_sft_then_dpo_writes_model_card_and_finite_losses(tiny_base, run_folder, tmp_path, tiny_data, capsys):
+    out = tmp_path / "models" / "rl"
+    argv = ["train-generator", "--from", str(run_folder), "--base", str(tiny_base), "--out", str(out),
+            "--max-steps", "2", "--save-steps", "1", "--batch-size", "2", "--max-length", "1024",
+            "--gen-max-new-tokens", "16", "--lr", "1e-3"]
+    assert main(argv) == 0
+    info = json.loads((out / "training.json").read_text())
+    assert [s["stage"] for s in info["stages"]] == ["sft", "dpo"]
+    for s in info["stages"]:
+        assert s["global_step"] == 2
+        assert math.isfinite(s["train_loss_last"]) and math.isfinite(s["eval_loss"])
+    assert info["stages"][1]["eval_loss"] < 1.0  # DPO's loss starts at log 2 = 0.693
+    # LMQ on the tiny human train (conftest): OQ lengths 8, 7, 5 -> band [5.2, 7.9]; "outlook" (1 token) is
+    # out, so dialogs with an even index score 2/3 (low) and odd ones 3/3 (high); PA_FD and PF bands hold theirs
+    assert info["data"]["n_train"] == 5 and info["data"]["n_valid"] == 1
+    train_ids = [d.id for d in split_by_dialog(synthetic_dialogs(), 0.1, 0)[0]]
+    n_high = sum(int(i.split("-")[1]) % 2 for i in train_ids)
+    assert info["lmq"]["tag_counts"] == {"high": n_high, "low": 5 - n_high}
+    assert info["data"]["n_train_resampled"] == 2 * n_high + (5 - n_high)
+    assert (out / "config.json").is_file() and (out / "model.safetensors").is_file()
+    assert not list((out / "stages").glob("*/checkpoint-*"))
+    pairs = (out / "stages" / "dpo" / "pairs.jsonl").read_text().splitlines()
+    assert len(pairs) == 6
+    card = (out / "README.md").read_text()
+    for piece in (f"base model: `{tiny_base}`", info["data"]["sha256"], "threshold 0.8", "| sft | 2 |", "| dpo | 2 |", "lr | 0.0010"):
+        assert piece in card, piece
+    assert "Quality: " in json.loads(pairs[0])["prompt"][1]["content"]
+    # a rerun finds both stages finished and retrains nothing
+    assert main(argv) == 0
+    assert json.loads((out / "training.json").read_text())["stages"] == info["stages"]
+    # the same folder with other settings is refused
+    assert main(argv[:-2] + ["--lr", "2e-3"]) == 2
+    assert "other settings (lr)" in capsys.readouterr().err
+
+
+def test_sft_resumes_from_the_last_checkpoint(tiny_base, tmp_path):
+    from solid_bench.training.sft import train_sft
+
+    recs = sft_records(synthetic_dialogs(6), None)
+    stage = tmp_path / "sft"
+    cfg = TrainConfig(source="x", out=tmp_path, max_steps=2, save_steps=1, batch_size=2, max_length=1024, valid_fraction=0.0)
+    first = train_sft(cfg, str(tiny_base), recs, [], stage)
+    assert first["global_step"] == 2 and first["resumed_from"] is None and first["eval_loss"] is None
+    shutil.rmtree(stage / "final")  # as if killed after checkpoint-2, before the end
+    second = train_sft(TrainConfig(**{**cfg.__dict__, "max_steps": 4}), str(tiny_base), recs, [], stage)
+    assert second["resumed_from"] == "checkpoint-2" and second["global_step"] == 4
+    assert math.isfinite(second["train_loss_last"])
+    assert [s for s, _ in second["train_loss_by_step"]][-2:] == [3, 4]
+
+
+def test_lora_sft_saves_a_merged_plain_model(tiny_base, tmp_path):
+    from transformers import AutoModelForCausalLM
+
+    from solid_bench.training.sft import train_sft
+
+    recs = sft_records(synthetic_dialogs(4), None)
+    cfg = TrainConfig(source="x", out=tmp_path, max_steps=1, save_steps=1, batch_size=2, max_length=1024, lora=True, lr=1e-2)
+    s = train_sft(cfg, str(tiny_base), recs[:3], recs[3:], tmp_path / "sft")
+    final = Path(s["final"])
+    assert not (final / "adapter_config.json").exists()
+    merged = AutoModelForCausalLM.from_pretrained(final)
+    base = AutoModelForCausalLM.from_pretrained(tiny_base)
+    assert sum(p.numel() for p in merged.parameters()) == sum(p.numel() for p in base.parameters())
+    assert math.isfinite(s["eval_loss"])
+
+
+def test_missing_corpus_and_bad_options_are_user_errors(tmp_path, capsys):
+    assert main(["train-generator", "--from", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
+    assert "no such file or folder" in capsys.readouterr().err
+    with pytest.raises(UserError, match="--max-length"):
+        TrainConfig(source="x", out=tmp_path, max_length=8)
+
+
+@pytest.mark.slow
+def test_a_few_real_sft_steps_on_smollm2(tmp_path):
+    from solid_bench.llm.local_models import default_model_path
+    from solid_bench.training.sft import train_sft
+
+    base = default_model_path()  # cached under SOLID_BENCH_HOME (default ~/.cache/solid-bench), converted once
+    recs = sft_records(synthetic_dialogs(3), None)
+    cfg = TrainConfig(source="x", out=tmp_path, max_steps=2, save_steps=10, batch_size=1, max_length=384, lr=1e-5)
+    s = train_sft(cfg, str(base), recs[:2], recs[2:], tmp_path / "sft")
+    assert s["global_step"] == 2 and s["dropped_too_long"] == 0
+    assert all(math.isfinite(v) for _, v in s["train_loss_by_step"])
+    # an instruct model already knows chat text: its completion loss is far below uniform (log 49152 = 10.8)
+    assert 0.0 < s["eval_loss"] < 8.0
