@@ -19,7 +19,7 @@ BETTER, WORSE = "▲", "▼"
 TEXT_KEYS = ("test", "train", "predictor")
 
 CSS = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}
-table{border-collapse:collapse;font-size:13px}th,td{padding:4px 8px;border-bottom:1px solid #ddd;text-align:right}
+table{border-collapse:collapse;font-size:13px}th,td{padding:4px 8px;white-space:nowrap;border-bottom:1px solid #ddd;text-align:right}
 th{cursor:pointer;background:#f4f4f4;user-select:none}th.text,td.text{text-align:left}
 th[aria-sort=ascending]::after{content:" \\25B2"}th[aria-sort=descending]::after{content:" \\25BC"}
 tr[hidden]{display:none}.best{font-weight:bold}.caption{max-width:70em;font-size:13px}
