@@ -29,7 +29,7 @@ def synthetic_dialogs(n: int = 6) -> list[Dialog]:
     out = []
     for i in range(n):
         utts = (
-            Utterance("user", "how do i reset my outlook password ?" if i % 2 else "outlook", ("OQ",)),
+            Utterance("user", "my outlook asks for the password again" if i % 2 else "outlook", ("OQ",)),
             Utterance("agent", "go to settings and choose reset", ("PA", "FD")),
             Utterance("user", "that worked , thanks", ("PF",)),
         )
