@@ -1,0 +1,125 @@
+"""Chat generation with llama.cpp (llama-cpp-python) from any GGUF file; the default is SmolLM2.
+
+llama-cpp-python runs one stream at a time, so requests run one after another; each
+completion's ``seconds`` is its own wall time (``meta`` also has the whole call's). Sampling
+follows the request only: greedy at temperature 0, otherwise temperature and top_p with the
+request's seed; llama.cpp's own extras (top_k 40, min_p 0.05, repeat penalty 1.1) are switched
+off so that a request means the same here as on the other backends.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import time
+from pathlib import Path
+from typing import Sequence
+
+from ...errors import UserError
+from .. import BACKENDS
+from ..base import Completion, Request
+
+
+def gguf_model_id(path: Path) -> str:
+    """A stable id for a GGUF file: its name plus a hash of its size and first and last MiB."""
+    size = path.stat().st_size
+    digest = hashlib.sha256(f"{size}\0".encode())
+    with path.open("rb") as fh:
+        digest.update(fh.read(1 << 20))
+        fh.seek(max(0, size - (1 << 20)))
+        digest.update(fh.read())
+    return f"{path.name}@sha256:{digest.hexdigest()[:16]}"
+
+
+@BACKENDS.register("llama-cpp")
+class LlamaCppBackend:
+    """Local chat generation with llama.cpp from a GGUF file, one request at a time."""
+
+    install_hint = "pip install 'solid-bench[llama-cpp]'"
+
+    def __init__(
+        self,
+        model: str | None = None,
+        n_ctx: int = 2048,
+        n_threads: int | None = None,
+        n_gpu_layers: int = 0,
+        chat_format: str | None = None,
+        **options,
+    ):
+        if not self.is_available():
+            raise UserError(f"llama-cpp-python is not installed: {self.install_hint}.")
+        if model is None:
+            from ..local_models import default_gguf_path
+
+            path = default_gguf_path()
+        else:
+            path = Path(model).expanduser()
+            if not path.is_file() or path.suffix.lower() != ".gguf":
+                raise UserError(f"The llama-cpp backend needs a .gguf file; {model!r} is not one.")
+        self.path = path.resolve()
+        self.model_id = f"llama-cpp:{gguf_model_id(self.path)}"
+        self.n_ctx, self.n_threads, self.n_gpu_layers, self.chat_format = int(n_ctx), n_threads, int(n_gpu_layers), chat_format
+        self.options = {k: v for k, v in options.items() if k not in ("batch_size", "dtype", "device")}
+        self._llm = None
+
+    @classmethod
+    def is_available(cls) -> bool:
+        """True when llama-cpp-python can be imported."""
+        return importlib.util.find_spec("llama_cpp") is not None
+
+    def _load(self):
+        if self._llm is None:
+            from llama_cpp import Llama
+
+            self._llm = Llama(
+                model_path=str(self.path),
+                n_ctx=self.n_ctx,
+                n_threads=self.n_threads,
+                n_gpu_layers=self.n_gpu_layers,
+                chat_format=self.chat_format,
+                verbose=False,
+                **self.options,
+            )
+        return self._llm
+
+    def complete(self, requests: Sequence[Request]) -> list[Completion]:
+        """Complete requests one after another, in order."""
+        llm = self._load()
+        t_all = time.perf_counter()
+        out = []
+        for r in requests:
+            t0 = time.perf_counter()
+            resp = llm.create_chat_completion(
+                messages=r.as_openai_messages(),
+                max_tokens=r.max_new_tokens,
+                temperature=r.temperature,
+                top_p=r.top_p,
+                top_k=0,
+                min_p=0.0,
+                repeat_penalty=1.0,
+                seed=r.seed,
+                stop=list(r.stop),
+            )
+            seconds = time.perf_counter() - t0
+            choice, usage = resp["choices"][0], resp.get("usage") or {}
+            out.append(
+                Completion(
+                    text=choice["message"].get("content") or "",
+                    prompt_tokens=int(usage.get("prompt_tokens", 0)),
+                    completion_tokens=int(usage.get("completion_tokens", 0)),
+                    seconds=seconds,
+                    finish_reason=choice.get("finish_reason") or "",
+                    meta={"n_ctx": self.n_ctx},
+                )
+            )
+        wall = time.perf_counter() - t_all
+        return [Completion(c.text, c.prompt_tokens, c.completion_tokens, c.seconds, False, c.finish_reason,
+                           {**c.meta, "batch_seconds": wall, "batch_size": len(out)}) for c in out]
+
+    def close(self) -> None:
+        """Free the llama.cpp model."""
+        if self._llm is not None:
+            close = getattr(self._llm, "close", None)
+            if close is not None:
+                close()
+            self._llm = None
