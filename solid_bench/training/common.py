@@ -20,13 +20,19 @@ def precision() -> dict:
     return {"cuda": cuda, "bf16": bf16, "dtype": torch.bfloat16 if bf16 else torch.float32}
 
 
-def load_model_and_tokenizer(source: str):
-    """A causal LM and its tokenizer from a local folder or hub id, with a pad token set."""
+def load_model_and_tokenizer(source: str, lora: bool = False):
+    """A causal LM and its tokenizer, with a pad token set.
+
+    Full fine-tuning loads fp32 weights (bf16 autocast on CUDA keeps fp32 master weights); with
+    LoRA the frozen base is loaded in bf16 where the GPU supports it.
+    """
+    import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
+    dtype = precision()["dtype"] if lora else torch.float32
     try:
         tokenizer = AutoTokenizer.from_pretrained(source)
-        model = AutoModelForCausalLM.from_pretrained(source, dtype=precision()["dtype"])
+        model = AutoModelForCausalLM.from_pretrained(source, dtype=dtype)
     except OSError as exc:
         raise UserError(f"Cannot load base model {source!r}: give a local model folder (hub ids need network).") from exc
     if tokenizer.pad_token is None:

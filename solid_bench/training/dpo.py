@@ -70,7 +70,7 @@ def train_dpo(cfg: TrainConfig, sft_model: Path, train: Sequence[dict], valid: S
     if not train:
         raise UserError("No DPO pairs: the SFT model reproduced every training dialog; train without --dpo.")
     t0 = time.perf_counter()
-    model, tokenizer = load_model_and_tokenizer(str(sft_model))
+    model, tokenizer = load_model_and_tokenizer(str(sft_model), cfg.lora)
     keys = ("prompt", "chosen", "rejected")
     from .sft import to_dataset
 

@@ -47,7 +47,7 @@ def train_sft(cfg: TrainConfig, base: str, train: Sequence[dict], valid: Sequenc
     if is_done(stage_dir):
         return done_summary(stage_dir)
     t0 = time.perf_counter()
-    model, tokenizer = load_model_and_tokenizer(base)
+    model, tokenizer = load_model_and_tokenizer(base, cfg.lora)
     train, dropped_train = fits(train, tokenizer, cfg.max_length)
     valid, dropped_valid = fits(valid, tokenizer, cfg.max_length)
     if not train:
