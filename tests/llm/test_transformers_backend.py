@@ -48,7 +48,7 @@ def test_registered_and_available():
 
 
 def test_batched_left_padding_equals_one_at_a_time(tiny_model):
-    backend = create_backend("transformers", model=str(tiny_model), batch_size=3)
+    backend = create_backend("transformers", model=str(tiny_model), device="cpu", dtype="float32", batch_size=3)
     reqs = requests()
     batched = backend.complete(reqs)
     single = [backend.complete([r])[0] for r in reqs]
@@ -64,7 +64,7 @@ def test_batched_left_padding_equals_one_at_a_time(tiny_model):
 
 
 def test_greedy_matches_manual_argmax_and_counts_tokens(tiny_model):
-    backend = create_backend("transformers", model=str(tiny_model), batch_size=8)
+    backend = create_backend("transformers", model=str(tiny_model), device="cpu", dtype="float32", batch_size=8)
     reqs = requests(n_tokens=7)
     got = backend.complete(reqs)
     for r, c in zip(reqs, got):
@@ -77,7 +77,7 @@ def test_greedy_matches_manual_argmax_and_counts_tokens(tiny_model):
 
 
 def test_stop_strings_cut_text(tiny_model):
-    backend = create_backend("transformers", model=str(tiny_model), batch_size=8)
+    backend = create_backend("transformers", model=str(tiny_model), device="cpu", dtype="float32", batch_size=8)
     plain = backend.complete(requests(n_tokens=12))
     # pick a stop string from inside each generated text: a 2-character piece after the first 3
     texts = [c.text for c in plain if len(c.text) >= 6]
@@ -95,7 +95,7 @@ def test_stop_strings_cut_text(tiny_model):
 
 
 def test_max_new_tokens_per_request_and_ignore_eos(tiny_model):
-    backend = create_backend("transformers", model=str(tiny_model), ignore_eos=True)
+    backend = create_backend("transformers", model=str(tiny_model), device="cpu", dtype="float32", ignore_eos=True)
     reqs = [Request.chat(("user", q), max_new_tokens=n) for q, n in zip(QUESTIONS, [1, 5, 9, 5, 1])]
     got = backend.complete(reqs)
     assert [c.completion_tokens for c in got] == [1, 5, 9, 5, 1]
@@ -103,7 +103,7 @@ def test_max_new_tokens_per_request_and_ignore_eos(tiny_model):
 
 
 def test_sampling_is_seeded(tiny_model):
-    backend = create_backend("transformers", model=str(tiny_model))
+    backend = create_backend("transformers", model=str(tiny_model), device="cpu", dtype="float32")
     a = backend.complete(requests(n_tokens=8, temperature=1.0, seed=1))
     b = backend.complete(requests(n_tokens=8, temperature=1.0, seed=1))
     c = backend.complete(requests(n_tokens=8, temperature=1.0, seed=2))
@@ -114,8 +114,8 @@ def test_sampling_is_seeded(tiny_model):
 def test_model_id_is_stable_and_content_based(tiny_model, tmp_path):
     import shutil
 
-    a = create_backend("transformers", model=str(tiny_model)).model_id
-    assert a == create_backend("transformers", model=str(tiny_model)).model_id
+    a = create_backend("transformers", model=str(tiny_model), device="cpu", dtype="float32").model_id
+    assert a == create_backend("transformers", model=str(tiny_model), device="cpu", dtype="float32").model_id
     copy = shutil.copytree(tiny_model, tmp_path / tiny_model.name)
     assert create_backend("transformers", model=str(copy)).model_id == a
     (copy / "config.json").write_text((copy / "config.json").read_text().replace("32", "33", 1))

@@ -82,7 +82,8 @@ class TransformersBackend:
         """True when torch and transformers can be imported."""
         return all(importlib.util.find_spec(m) is not None for m in ("torch", "transformers"))
 
-    def _load(self):
+    def load(self):
+        """Load (once) and return ``(model, tokenizer)``; the tokenizer pads on the left."""
         if self._model is not None:
             return self._model, self._tokenizer
         import torch
@@ -126,7 +127,7 @@ class TransformersBackend:
         """Complete chat requests in order (see the module docstring for batching and metering)."""
         if not requests:
             return []
-        model, tokenizer = self._load()
+        model, tokenizer = self.load()
         prompts = [
             tokenizer.apply_chat_template(
                 r.as_openai_messages(), add_generation_prompt=True, tokenize=False
