@@ -45,7 +45,8 @@ def print_results_table(results: list[dict]) -> None:
             s["train"], s["test"], s["predictor"], str(s["seed"]), f"{s['micro_f1']:.3f}{ci_txt}",
             f"{s['qu_accuracy']:.3f}", f"{s['macro_f1']:.3f}", f"{s['exact_match']:.3f}", f"{s['train_seconds']:.1f}",
         )
-    Console().print(table)
+    console = Console()
+    Console(width=max(console.width, 150)).print(table)
 
 
 @app.command("run")
