@@ -21,7 +21,8 @@ from solid_bench.schema import INTENT_DESCRIPTIONS, ROLES, Dialog, Seed, Utteran
 Step = tuple[str, tuple[str, ...]]
 
 QUALITY_TAGS = ("high", "low")
-LINE_RE = re.compile(r"^\[(user|agent)\|([A-Za-z0-9]+(?:_[A-Za-z0-9]+)*)\](?: (.*))?$")
+#: A target line; a copied plan number ("2. ") or bullet ("- ") before the tag is tolerated.
+LINE_RE = re.compile(r"^(?:\d+[.)]\s*|[-*]\s+)?\[(user|agent)\|([A-Za-z0-9]+(?:_[A-Za-z0-9]+)*)\]\s*(.*)$")
 
 SYSTEM_PROMPT = (
     "You write realistic information-seeking dialogs between a user and an agent on a technical "
@@ -98,13 +99,13 @@ def format_target(dialog: Dialog | Iterable[Utterance]) -> str:
 def parse(output: str, expected_sequence: Iterable[Any]) -> tuple[tuple[Utterance, ...] | None, str]:
     """Utterances from a model output, or (None, reason) when it breaks the requested sequence.
 
-    Blank lines are skipped. Intents are compared as sets; the returned utterances carry the
+    Blank lines and Markdown code fences are skipped. Intents are compared as sets; the returned utterances carry the
     requested codes in the requested order. Reasons start with a stable word: ``empty-output``,
     ``garbage-line``, ``empty-text``, ``count-mismatch``, ``role-mismatch``, ``intent-mismatch``.
     """
     expected = steps(expected_sequence)
     lines = [ln.strip() for ln in str(output).replace("\r", "\n").split("\n")]
-    lines = [ln for ln in lines if ln]
+    lines = [ln for ln in lines if ln and not ln.startswith("```")]
     if not lines:
         return None, "empty-output: the model wrote nothing"
     found = []

@@ -31,6 +31,7 @@ def train_generator(
     max_steps: int = typer.Option(-1, "--max-steps", help="Cap on optimiser steps per stage (smoke tests); -1 = no cap."),
     save_steps: int = typer.Option(50, "--save-steps", help="Checkpoint every N steps (resume point)."),
     gen_max_new_tokens: int = typer.Option(512, "--gen-max-new-tokens", help="Token limit of the SFT model's own dialogs (DPO rejected side)."),
+    gen_batch_size: int = typer.Option(8, "--gen-batch-size", help="Prompts per generation batch when the SFT model writes its own dialogs."),
 ) -> None:
     """Fine-tune an LLM to write a whole intent-aware dialog in one call (SOLID-RL); rerun to resume."""
     from ..training.config import TrainConfig
@@ -40,7 +41,7 @@ def train_generator(
         source=source, out=out, base=base, dpo=dpo, reverse_pairs=reverse_pairs, lora=lora, lmq=not no_lmq,
         lmq_threshold=lmq_threshold, epochs=epochs, lr=lr, batch_size=batch_size, max_length=max_length, seed=seed,
         dpo_epochs=dpo_epochs, dpo_lr=dpo_lr, dpo_beta=dpo_beta, max_steps=max_steps, save_steps=save_steps,
-        gen_max_new_tokens=gen_max_new_tokens,
+        gen_max_new_tokens=gen_max_new_tokens, gen_batch_size=gen_batch_size,
     )
     info = run(cfg)
     for s in info["stages"]:

@@ -65,6 +65,12 @@ def test_intent_order_inside_a_tag_does_not_matter_and_the_request_order_is_kept
     assert utts == (Utterance("user", "hi there", ("OQ",)), Utterance("agent", "try safe mode", ("FD", "PA")))
 
 
+def test_copied_plan_numbers_bullets_fences_and_a_missing_space_are_tolerated():
+    out = "```\n1. [user|OQ] hi\n- [agent|PA]try this\n```"
+    assert parse(out, [("user", "OQ"), ("agent", "PA")]) == (
+        (Utterance("user", "hi", ("OQ",)), Utterance("agent", "try this", ("PA",))), "ok")
+
+
 def test_rejections_name_the_reason():
     seq = [("user", "OQ"), ("agent", "PA")]
     assert parse("", seq) == (None, "empty-output: the model wrote nothing")
