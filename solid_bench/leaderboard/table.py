@@ -12,6 +12,8 @@ agree across formats. What each number is:
   human-only baseline with the same test set and predictor (utterances matched by
   (dialog_id, position); seeds both systems share are paired and pooled; whole dialogs are
   swapped), Holm-corrected over all comparisons in the table; mark '+' / '-' when p_holm < alpha.
+* ``n_synthetic_dialogs``: synthetic dialogs in the training split (corpus summary, mixture parts
+  summed; after any validation hold-out), else the size in a ``solid@500`` spec.
 * cost: the synthetic training data's generation cost, totals and per 1,000 dialogs.
 """
 

@@ -132,8 +132,9 @@ def caption(table: Table, better: str = "+", worse: str = "-") -> str:
         f"95% CI: percentile bootstrap over test dialogs ({m['n_resamples']:,} resamples) of the predictions of all seeds pooled. "
         f"Significance: two-sided paired randomization test on micro-F1 ({m['n_permutations']:,} random swaps of whole test dialogs, "
         f"exact when at most 16 units; predictions of the seeds both systems share, matched by dialog and position) against the "
-        f"baseline ({m['baseline']}) with the same test set and predictor, Holm-corrected over the {m['n_comparisons']} comparisons "
-        f"in this table: {better} significantly better, {worse} significantly worse (adjusted p < {m['alpha']:g}). "
+        f"baseline ({m['baseline']}) with the same test set and predictor, Holm-corrected over the {m['n_comparisons']} "
+        f"comparison{'' if m['n_comparisons'] == 1 else 's'} in this table: {better} significantly better, {worse} significantly worse (adjusted p < {m['alpha']:g}). "
+        f"Synthetic dialogs: those in the training split (after any validation hold-out). "
         f"Cost: generating the synthetic training dialogs, per 1,000 dialogs: tokens (prompt + completion) and generation seconds"
     )
     if m["prices"]:
