@@ -1,0 +1,123 @@
+"""`check_predictor`: the conformance battery every predictor passes (like scikit-learn's check_estimator).
+
+A predictor may define ``tiny_params(workdir) -> dict`` (a classmethod; ``tiny_params()`` with no
+argument works too) giving parameters that make the battery fast (e.g. a tiny random encoder
+saved under ``workdir``, a temporary folder removed after the battery).
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import tempfile
+
+import numpy as np
+
+from ..examples import Examples
+from ..schema import Dialog, LabelSet, Utterance
+
+#: The tiny label set: "ZZ" never occurs in the training dialogs.
+TINY_LABELS = LabelSet("tiny", ("OQ", "CQ", "FD", "PA", "PF", "NF", "GG", "ZZ"))
+
+_TOPICS = ["outlook password", "excel crash", "skype sound", "windows update", "onedrive sync", "teams camera"]
+
+
+def tiny_dialogs(n: int, offset: int = 0) -> list[Dialog]:
+    """``n`` deterministic synthetic dialogs with learnable role/position/wording patterns."""
+    out = []
+    for i in range(offset, offset + n):
+        topic = _TOPICS[i % len(_TOPICS)]
+        utts = [Utterance("user", f"how do i fix my {topic} problem ?", ("OQ",))]
+        if i % 2:
+            utts.append(Utterance("agent", f"which version of {topic} do you use ?", ("CQ",)))
+            utts.append(Utterance("user", f"version {2010 + i % 9} on windows {7 + i % 4}", ("FD",)))
+        utts.append(Utterance("agent", f"try to reset the {topic} settings and restart", ("PA",)))
+        if i % 3 == 0:
+            utts.append(Utterance("user", "that did not work , still broken", ("NF",)))
+            utts.append(Utterance("agent", "reinstall it from the control panel", ("PA",)))
+        utts.append(Utterance("user", "it worked , thank you so much", ("PF", "GG") if i % 4 == 0 else ("PF",)))
+        out.append(Dialog(f"tiny-{i}", "tiny", tuple(utts)))
+    return out
+
+
+def _fresh(cls, params):
+    return cls(**params)
+
+
+def check_predictor(cls_or_instance, tiny: bool = True) -> int:
+    """Run the battery on a predictor class (or an unfitted instance); return how many checks ran.
+
+    Raises AssertionError naming the first failed check. With ``tiny`` and a ``tiny_params``
+    classmethod, the predictor is built with those parameters.
+    """
+    if isinstance(cls_or_instance, type):
+        cls, params = cls_or_instance, {}
+    else:
+        cls = type(cls_or_instance)
+        params = {k: v for k, v in vars(cls_or_instance).items() if not k.startswith("_") and not k.endswith("_")}
+    with tempfile.TemporaryDirectory(prefix="solid-bench-check-") as workdir:
+        if tiny and hasattr(cls, "tiny_params"):
+            import inspect
+
+            takes_dir = len(inspect.signature(cls.tiny_params).parameters) >= 1
+            params = {**params, **(cls.tiny_params(workdir) if takes_dir else cls.tiny_params())}
+        return _run_checks(cls, params)
+
+
+def _run_checks(cls, params: dict) -> int:
+    name = cls.__name__
+    train = Examples.from_dialogs(tiny_dialogs(12))
+    valid = Examples.from_dialogs(tiny_dialogs(4, offset=12))
+    test = Examples.from_dialogs(tiny_dialogs(5, offset=16))
+    n, k = len(test), len(TINY_LABELS)
+    ran = 0
+
+    def check(ok: bool, what: str) -> None:
+        nonlocal ran
+        ran += 1
+        if not ok:
+            raise AssertionError(f"check_predictor({name}): {what}")
+
+    desc = getattr(cls, "description", None)
+    check(isinstance(desc, str) and desc.strip() != "" and "\n" not in desc, "needs a one-line class attribute `description`")
+
+    unfitted = _fresh(cls, params)
+    learned = [a for a in vars(unfitted) if a.endswith("_") and not a.startswith("__")]
+    check(not learned, f"__init__ must only store hyperparameters, but set learned attributes {learned}")
+    check(isinstance(json.dumps(unfitted.params()), str), "params() must return a JSON-able dict")
+    check(isinstance(unfitted.model_id, str) and unfitted.model_id != "", "needs a non-empty string `model_id`")
+
+    model = _fresh(cls, params)
+    fitted = model.fit(train, valid, TINY_LABELS, 0)
+    check(fitted is model, "fit must return self")
+
+    proba = model.predict_proba(test)
+    check(isinstance(proba, np.ndarray) and proba.shape == (n, k), f"predict_proba shape {getattr(proba, 'shape', None)}, expected {(n, k)}")
+    check(bool(np.isfinite(proba).all()), "predict_proba returned NaN or infinity")
+    check(bool(((proba >= 0) & (proba <= 1)).all()), "predict_proba values must lie in [0, 1]")
+    check(proba.shape[1] == k and bool(np.isfinite(proba[:, TINY_LABELS.index("ZZ")]).all()),
+          "a label absent from training must still get a finite column")
+    check(json.loads(json.dumps(model.params())) is not None, "params() after fit must stay JSON-able")
+
+    again = _fresh(cls, params).fit(train, valid, TINY_LABELS, 0).predict_proba(test)
+    check(np.allclose(proba, again, atol=1e-6), f"same seed gave different probabilities (max diff {np.abs(proba - again).max():.2e})")
+
+    order = np.random.default_rng(0).permutation(n)
+    permuted = model.predict_proba(test.subset(order))
+    check(np.allclose(permuted, proba[order], atol=1e-5), "permuting the examples must permute the rows")
+
+    single = model.predict_proba(test[2:3])
+    check(single.shape == (1, k) and np.allclose(single[0], proba[2], atol=1e-4), "one example alone must get the same row as in a batch")
+
+    empty = model.predict_proba(Examples([]))
+    check(isinstance(empty, np.ndarray) and empty.shape == (0, k), f"no examples must give shape {(0, k)}, got {getattr(empty, 'shape', None)}")
+
+    no_valid = _fresh(cls, params).fit(train, None, TINY_LABELS, 0).predict_proba(test)
+    check(no_valid.shape == (n, k) and bool(np.isfinite(no_valid).all()), "fit(valid=None) must work")
+
+    restored = pickle.loads(pickle.dumps(model))
+    check(np.allclose(restored.predict_proba(test), proba, atol=1e-6), "a pickled and unpickled predictor must predict the same")
+    return ran
+
+
+N_CHECKS = 16  # update when adding a check; tests assert it so no check is silently skipped

