@@ -25,11 +25,12 @@ def leaderboard(
     n_permutations: int = typer.Option(10000, "--permutations", help="Random swaps for the significance test."),
 ) -> None:
     """Aggregate results over seeds into a leaderboard (Markdown, CSV, LaTeX, JSON, HTML, PNG/SVG plots)."""
-    from ..leaderboard.build import load_table, parse_formats, write_leaderboard
+    from ..leaderboard.build import check_out_dir, load_table, parse_formats, write_leaderboard
     from ..leaderboard.cost import Prices
     from ..leaderboard.table import Options
 
     fmts = parse_formats(formats)
+    check_out_dir(results_dir, out)
     prices = Prices(price_per_gpu_hour, price_per_1k_prompt_tokens, price_per_1k_completion_tokens)
     options = Options(
         baseline=None if baseline == "auto" else baseline, prices=prices, n_resamples=n_resamples, n_permutations=n_permutations

@@ -40,6 +40,12 @@ def load_table(results_dir: Path, options: Options = Options()) -> Table:
     return build_table(results, options)
 
 
+def check_out_dir(results_dir: Path, out_dir: Path) -> None:
+    """Refuse an output folder inside the results folder (its JSON would be read as results next time)."""
+    if Path(out_dir).resolve().is_relative_to(Path(results_dir).resolve()):
+        raise UserError(f"--out {str(out_dir)!r} is inside the results folder; write the leaderboard to a folder beside it.")
+
+
 def write_leaderboard(table: Table, out_dir: Path, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
     """Write every format into a temp folder beside ``out_dir``, then move the files in: never a half-written leaderboard."""
     from .writers import write_formats

@@ -125,6 +125,7 @@ def test_failed_writer_leaves_no_partial_output(table, tmp_path, monkeypatch):
         (["leaderboard", "{empty}", "--out", "{out}"], "No result files"),
         (["leaderboard", "{results}", "--out", "{out}", "--formats", "md,xlsx"], "Unknown leaderboard format 'xlsx'"),
         (["leaderboard", "{results}", "--out", "{out}", "--formats", "mdd"], "Did you mean: md"),
+        (["leaderboard", "{results}", "--out", "{results}/board"], "inside the results folder"),
         (["leaderboard", "{results}", "--out", "{out}", "--price-per-gpu-hour", "1", "--price-per-1k-prompt-tokens", "1",
           "--price-per-1k-completion-tokens", "1"], "not both"),  # fmt: skip
     ],
@@ -135,4 +136,4 @@ def test_cli_user_errors_exit_2_without_output(args, message, results_dir, tmp_p
     assert main([a.format(**paths) for a in args]) == 2
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert not (tmp_path / "out").exists()
+    assert not (tmp_path / "out").exists() and not (results_dir / "board").exists()
