@@ -6,6 +6,7 @@ role) in the run folder's ``instructions.json``.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Iterable
 
@@ -61,6 +62,16 @@ def merge_request(intents: Iterable[str], role: str, max_new_tokens: int = 80) -
     return Request(MERGE.messages(numbered=numbered), max_new_tokens=max_new_tokens)
 
 
+def _content(text: str) -> set[str]:
+    return {w for w in re.findall(r"[a-z]+", text.lower()) if len(w) > 3}
+
+
+def covers(merged: str, parts: Iterable[str], share: float = 0.3) -> bool:
+    """True when ``merged`` keeps at least ``share`` of each part's content words (not the example's)."""
+    words = _content(merged)
+    return all(len(_content(p) & words) >= share * len(_content(p)) for p in parts)
+
+
 def clean_merged(text: str) -> str:
     """Keep the first paragraph of the merged instruction, without a label in front; '' if unusable."""
     text = text.strip().split("\n\n", 1)[0].strip()
@@ -109,6 +120,8 @@ class InstructionBook:
             meter.add("instructions", completions)
         for (k, (intents, role)), c in zip(todo.items(), completions):
             merged = clean_merged(c.text)
+            if merged and not covers(merged, [SINGLE[(i, role)] for i in intents]):
+                merged = ""  # e.g. the one-shot example copied back: not this combination's instruction
             self.entries[k] = {
                 "combination": combination(intents),
                 "role": role,

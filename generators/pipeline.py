@@ -37,7 +37,7 @@ class GenerationConfig:
     min_count: int = 1
     budget_tokens: int | None = None
     cache: bool = True
-    max_new_tokens: int = 96
+    max_new_tokens: int = 80
     temperature: float = 0.7
     retries: int = 2
     history: int = 6
@@ -170,7 +170,7 @@ def estimate(config: GenerationConfig, train, retry_rate: float = 0.15, na_rate:
     """Calls and tokens a run would need, from the plans alone (no LLM call; an upper bound when resuming)."""
     from .instructions import SINGLE, InstructionBook
     from .plans import DialogPlan
-    from .prompts import ATTRIBUTES, BACKGROUND, ENTITY_NAMES, ENTITY_TYPES, MERGE, STARTER, TURN
+    from .prompts import ATTRIBUTES, BACKGROUND, ENTITY_NAMES, ENTITY_TYPES, MERGE, PERSONAS, STARTER, TURN
     from solid_bench.schema import Seed
 
     def words(template, **f) -> int:
@@ -200,8 +200,8 @@ def estimate(config: GenerationConfig, train, retry_rate: float = 0.15, na_rate:
     stages["instructions"] = {"llm_calls": len(combos), "prompt_words": len(combos) * merge_words,
                               "completion_words": len(combos) * EXPECTED_WORDS["merge_instructions"]}
     book = InstructionBook(None)
-    base = words(TURN, entity_name="Name Here", entity_type="Software Product", attribute="price",
-                 background=" ".join(filler.split()[:100]), history="", role="agent", instruction="")
+    base = len(TURN.system.format(entity_name="Name Here", entity_type="Software Product", attribute="price",
+                                  background=filler, persona=PERSONAS["agent"], instruction="").split())
     calls = prompt_words = 0
     for p in plans:
         for t, (role, intents) in enumerate(p.turns):

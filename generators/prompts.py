@@ -61,9 +61,9 @@ BACKGROUND = Template(
 
 STARTER = Template(
     "starter",
-    "You write the first message of a user on a help forum.\nThe message asks one clear question.",
-    "Background: {background}\n\nWrite the first question a user would post about {entity_name} "
-    "(a {entity_type}) concerning its {attribute}. Write only the question, in one or two sentences.",
+    "You are a user on a help forum.\nYou ask one short, clear question.",
+    "Background: {background}\n\nAsk your question about the {attribute} of {entity_name} (a {entity_type}). "
+    "Write only the question, in one sentence.",
 )
 
 MERGE = Template(
@@ -76,13 +76,35 @@ MERGE = Template(
     "Instructions:\n{numbered}\nMerged instruction:",
 )
 
+#: Turn prompts are role-play: the model speaks as {persona}; the dialog so far is given as chat
+#: messages (the other party as "user", the speaker's own messages as "assistant"), and
+#: ``user`` below is the nudge appended when the last message is not the other party's.
 TURN = Template(
     "turn",
-    "You write one message of a conversation on a help forum between a user and an agent.\n"
-    "Topic: {entity_name} ({entity_type}), in particular its {attribute}.\nBackground: {background}",
-    "Conversation so far:\n{history}\n\nWrite the next message. You are the {role}. {instruction} "
-    "Write only the message text, without a name or role in front.",
+    "Role-play a help-forum conversation.\nYou are {persona}. The conversation is about {entity_name} "
+    "({entity_type}), in particular its {attribute}.\nBackground: {background}\n"
+    "Your next message must do this: {instruction}\nWrite only your message, one to three sentences.",
+    "Write your next message now. {instruction}",
 )
+
+PERSONAS = {"user": "a user who asked for help", "agent": "a helpful support agent answering the user"}
+
+
+def turn_messages(history: list[tuple[str, str]], role: str, **fields: object) -> tuple[tuple[str, str], ...]:
+    """Chat messages for the next utterance by ``role``: system persona, then the history from the
+    speaker's point of view (consecutive messages of one party joined), then a nudge if needed."""
+    fields = {**fields, "persona": PERSONAS[role]}
+    out = [("system", TURN.system.format(**fields))]
+    for speaker, text in history:
+        chat_role = "assistant" if speaker == role else "user"
+        if out[-1][0] == chat_role:
+            out[-1] = (chat_role, out[-1][1] + "\n\n" + text)
+        else:
+            out.append((chat_role, text))
+    if out[-1][0] != "user":
+        out.append(("user", TURN.user.format(**fields)))
+    return tuple(out)
+
 
 TEMPLATES: dict[str, Template] = {
     t.name: t for t in (ENTITY_TYPES, ENTITY_NAMES, ATTRIBUTES, BACKGROUND, STARTER, MERGE, TURN)
@@ -98,6 +120,7 @@ def stage_of(system_prompt: str) -> str | None:
     """The template name whose system prompt starts like ``system_prompt`` (first line), or None."""
     first = system_prompt.split("\n", 1)[0]
     for name, t in TEMPLATES.items():
-        if t.system.split("\n", 1)[0] == first:
+        head = t.system.split("\n", 1)[0]
+        if head == first or ("{" in head and first.startswith(head.split("{", 1)[0])):
             return name
     return None

@@ -33,6 +33,8 @@ REFUSALS = ("i'm sorry", "i am sorry", "as an ai", "i cannot", "i can't", "sure"
             "note:", "i don't", "i do not", "unfortunately", "certainly")
 NA_MARKERS = ("n/a", "i don't know", "i do not know", "not familiar", "i'm not aware", "i am not aware",
               "i'm sorry", "i am sorry", "as an ai", "no information")
+_SENTENCE_WORDS = ("is", "are", "was", "were", "type", "entities", "names", "list", "start", "starts", "letter",
+                   "here", "these", "those", "which", "that")
 _BULLET = re.compile(r"^\s*(?:[-*•]+|\(?\d+[.)]|[a-zA-Z][.)](?=\s))\s*")
 
 
@@ -54,6 +56,8 @@ def noise_reason(name: str, max_chars: int = 60, max_words: int = 6) -> str | No
         return "too_long"
     if any(low.startswith(r) for r in REFUSALS) or "as an ai" in low:
         return "refusal"
+    if not any(ch.isupper() or ch.isdigit() for ch in name) or any(f" {w} " in f" {low} " for w in _SENTENCE_WORDS):
+        return "not_a_name"  # a sentence or a fragment of one, not a proper name
     return None
 
 
@@ -61,7 +65,7 @@ def parse_list(text: str, seen: set[str] | None = None, **limits) -> list[str]:
     """The clean, distinct, non-noise items of a one-per-line list; ``seen`` (lower-cased) spans calls."""
     seen = set() if seen is None else seen
     out = []
-    for raw in re.split(r"\n|;|,(?=\s*[A-Z])", text):
+    for raw in re.split(r"\n|;", text):
         item = clean_item(raw)
         if not item or noise_reason(item, **limits):
             continue
@@ -132,8 +136,9 @@ class SelfSeeder:
 
     def __init__(self, backend, folder: Path, meter=None, seed: int = 0, batch_size: int = 8,
                  n_types: int = 10, names_per_request: int = 5, n_attributes: int = 8,
-                 seed_file: Path | None = None, max_new_tokens: int = 160, temperature: float = 0.7):
+                 seed_file: Path | None = None, max_new_tokens: int = 80, temperature: float = 0.7):
         self.backend, self.folder, self.meter, self.seed = backend, Path(folder), meter, seed
+        self.folder.mkdir(parents=True, exist_ok=True)
         self.batch_size, self.n_types, self.k = max(1, batch_size), n_types, names_per_request
         self.n_attributes, self.max_new_tokens, self.temperature = n_attributes, max_new_tokens, temperature
         self.external = load_seed_file(seed_file) if seed_file else None
@@ -240,7 +245,8 @@ class SelfSeeder:
         ask = [e for e in ents if not e.get("background")]
         raws = self._ask("background", [self._req(BACKGROUND.messages(entity_name=e["entity_name"],
                                                                       entity_type=e.get("entity_type") or "thing"),
-                                                  f"bg:{e['entity_name']}|{e.get('entity_type', '')}") for e in ask])
+                                                  f"bg:{e['entity_name']}|{e.get('entity_type', '')}",
+                                                  max_new_tokens=2 * self.max_new_tokens) for e in ask])
         new = [{**e, "background": e["background"], "na": False} for e in given]
         for e, raw in zip(ask, raws):
             na = is_na(raw)
@@ -278,7 +284,7 @@ class SelfSeeder:
         ask = [(b, a) for b, a in chosen if not b.get("starter")]
         raws = self._ask("starter", [self._req(STARTER.messages(entity_name=b["entity_name"], entity_type=b["entity_type"] or "thing",
                                                                 attribute=a, background=clip_words(b["background"], 80)),
-                                               f"starter:{b['entity_name']}|{b['entity_type']}", max_new_tokens=60)
+                                               f"starter:{b['entity_name']}|{b['entity_type']}", max_new_tokens=48)
                                      for b, a in ask])
         starters = {id(b): clean_starter(r) for (b, _), r in zip(ask, raws)}
         out = []

@@ -20,21 +20,24 @@ from solid_bench.schema import Dialog, Utterance
 
 from .instructions import InstructionBook
 from .plans import DialogPlan
-from .prompts import MERGE, TURN
+from .prompts import MERGE, TURN, turn_messages
 from .registry import GENERATORS
 from .runfolder import add_completions, empty_cost
 from .seeding import clip_words
 
 _PREFIX = re.compile(r"^\s*[*_#>]*\s*(user|agent|assistant|you|me|reply|response|message|answer|next message)"
-                     r"\s*[*_]*\s*(\([^)]*\))?\s*[:\-–]\s*", re.I)
+                     r"\s*[*_]*\s*(\([^)]*\))?\s*[:\-–]\s*[*_]*\s*", re.I)
 _NEXT_SPEAKER = re.compile(r"\n\s*[*_]*\s*(user|agent|assistant)\s*[*_]*\s*:", re.I)
 _LEAKS = ("conversation so far", "write the next message", "without a name or role", "{", "}", "<|im_")
+_META = ("here's", "here is", "sure,", "sure!", "the user ", "as the agent", "as a user", "as the user",
+         "this message", "my next message", "next message")
 _QUESTION_ONLY = {"OQ", "RQ", "CQ", "FQ"}
 QUOTES = "\"'“”‘’`"
 
 
-def clean_utterance(text: str, max_words: int = 150) -> str:
-    """Cut role prefixes, a following speaker's turn, wrapping quotes and a trailing fragment."""
+def clean_utterance(text: str, max_words: int = 150, truncated: bool = False) -> str:
+    """Cut role prefixes, a following speaker's turn, wrapping quotes and a trailing fragment
+    (only when ``truncated``: generation hit its token limit)."""
     text = text.strip()
     for _ in range(3):
         new = _PREFIX.sub("", text)
@@ -51,7 +54,7 @@ def clean_utterance(text: str, max_words: int = 150) -> str:
         text = " ".join(words[:max_words])
     if text and text[-1] not in ".?!)\"'":
         last = max(text.rfind(". "), text.rfind("? "), text.rfind("! "))
-        if last >= len(text) // 3:  # a cut-off final sentence: keep the complete ones
+        if last > 0 and truncated:  # generation stopped mid-sentence: keep the complete ones
             text = text[: last + 1]
     return text.strip()
 
@@ -71,8 +74,10 @@ def reject_reason(text: str, previous: list[str], intents: tuple[str, ...]) -> s
     words = low.split()
     if len(words) >= 6 and max(words.count(w) for w in set(words)) > 0.5 * len(words):
         return "garbage"
-    if low.startswith(("as an ai", "i'm sorry, but i", "i am sorry, but i", "i cannot help")):
+    if low.startswith(("as an ai", "i'm an ai", "i am an ai", "i'm sorry, but i", "i am sorry, but i", "i cannot help")):
         return "refusal"
+    if low.startswith(_META):
+        return "meta"  # talks about the task instead of doing it
     norm, bag = _norm(text), set(_norm(text).split())
     for prev in previous:
         pbag = set(_norm(prev).split())
@@ -101,7 +106,7 @@ class SolidGenerator:
     description = "SOLID (Askari et al. 2024): turn-by-turn generation from self-seeds and intent instructions"
 
     def __init__(self, backend, instructions: InstructionBook, meter=None, *, seed: int = 0,
-                 max_new_tokens: int = 96, temperature: float = 0.7, retries: int = 2, history: int = 6,
+                 max_new_tokens: int = 80, temperature: float = 0.7, retries: int = 2, history: int = 6,
                  background_words: int = 100, utterance_words: int = 60, **_ignored):
         self.backend, self.book, self.meter, self.seed = backend, instructions, meter, seed
         self.max_new_tokens, self.temperature, self.retries = max_new_tokens, temperature, retries
@@ -119,13 +124,10 @@ class SolidGenerator:
         """The chat request for utterance ``t`` of ``s`` (history bounded to the last few turns)."""
         seed = s.plan.seed
         role, intents = s.plan.turns[t]
-        past = s.utts[max(0, t - self.history):t]
-        history = "\n".join(f"{u.role.capitalize()}: {clip_words(u.text, self.utterance_words)}" for u in past)
-        if not history:
-            history = "(nothing yet: your message opens the conversation)"
-        messages = TURN.messages(
-            entity_name=seed.entity_name, entity_type=seed.entity_type or "topic", attribute=seed.attribute or "use",
-            background=clip_words(seed.background, self.background_words) or "(none)", history=history, role=role,
+        past = [(u.role, clip_words(u.text, self.utterance_words)) for u in s.utts[max(0, t - self.history):t]]
+        messages = turn_messages(
+            past, role, entity_name=seed.entity_name, entity_type=seed.entity_type or "topic",
+            attribute=seed.attribute or "use", background=clip_words(seed.background, self.background_words) or "(none)",
             instruction=self.book.get(intents, role),
         )
         temperature = self.temperature if attempt == 0 else max(self.temperature, 0.9)
@@ -161,7 +163,7 @@ class SolidGenerator:
                 for s, c in zip(todo, completions):
                     add_completions(s.cost, [c])
                     role, intents = s.plan.turns[t]
-                    text = clean_utterance(c.text)
+                    text = clean_utterance(c.text, truncated=c.finish_reason == "length")
                     reason = reject_reason(text, [u.text for u in s.utts], tuple(intents))
                     if reason is None:
                         s.utts.append(Utterance(role, text, tuple(intents)))

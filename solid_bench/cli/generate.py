@@ -41,7 +41,7 @@ def generate(
     max_turns: Optional[int] = typer.Option(None, "--max-turns", help="Only sample human sequences of at most this many utterances."),
     min_count: int = typer.Option(1, "--min-count", help="Only sample sequences whose label combinations occur this often."),
     budget_tokens: Optional[int] = typer.Option(None, "--budget-tokens", help="Stop cleanly once this many tokens are spent."),
-    max_new_tokens: int = typer.Option(96, "--max-new-tokens", help="Longest utterance, in tokens."),
+    max_new_tokens: int = typer.Option(80, "--max-new-tokens", help="Longest utterance, in tokens."),
     retries: int = typer.Option(2, "--retries", help="Retries of a rejected utterance before its dialog is rejected."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only estimate calls and tokens; call no LLM."),
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Cache LLM answers in the run folder (SQLite)."),

@@ -68,14 +68,14 @@ class SolidRules:
             name = _field(user, "about ", ", a ")
             return f"{name} is a well known thing. It has a {_words(rng, 6)}. People use it daily."
         if stage == "starter":
-            name = _field(user, "post about ", " (a ")
-            attr = _field(user, "concerning its ", ".")
+            attr = _field(user, "question about the ", " of ")
+            name = _field(user, f"the {attr} of ", " (a ")
             return f'"How do I check the {attr} of {name}? My {_words(rng, 3)} fails."'
         if stage == "merge_instructions":
             items = user.rsplit("Instructions:\n", 1)[-1].split("\nMerged instruction:")[0].splitlines()
             return "Merged: In one message, " + " Then, ".join(i.split(". ", 1)[-1] for i in items)
         if stage == "turn":
-            role = _field(user, "You are the ", ".")
+            role = "agent" if "support agent" in system.split("\n", 2)[1] else "user"
             if rng.random() < self.bad_rate:
                 return rng.choice(["", "!!!! ???? ....", "User:"])
             return f"{role.capitalize()}: Well, about the {_words(rng, 2)}, try {_words(rng, 5)} first. Is the {_words(rng, 1)} ok?"

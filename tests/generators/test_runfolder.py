@@ -1,0 +1,138 @@
+"""Run folder: torn-line repair, resume without duplicates or losses, budget stop, dry-run estimate."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from solid_bench.errors import UserError
+from solid_bench.generators.pipeline import GenerationConfig, estimate, run_generation
+from solid_bench.generators.prompts import template_hashes
+from solid_bench.generators.runfolder import Meter, RunFolder, append_jsonl, read_jsonl
+from solid_bench.llm.backends.fake import FakeBackend
+
+
+def _lines(path):
+    return [json.loads(line) for line in path.read_text().splitlines() if line.strip()]
+
+
+def _plan_ids(out):
+    ids = [d["meta"]["plan_id"] for d in _lines(out / "dialogs.jsonl")]
+    if (out / "rejected.jsonl").exists():
+        ids += [r["plan_id"] for r in _lines(out / "rejected.jsonl")]
+    return ids
+
+
+def test_torn_last_line_is_truncated(tmp_path):
+    path = tmp_path / "x.jsonl"
+    append_jsonl(path, [{"a": 1}, {"a": 2}])
+    with open(path, "a") as fh:
+        fh.write('{"a": 3, "b"')  # a kill in the middle of a write
+    assert read_jsonl(path) == [{"a": 1}, {"a": 2}]
+    assert path.read_text() == '{"a":1}\n{"a":2}\n'
+    append_jsonl(path, [{"a": 4}])
+    assert read_jsonl(path) == [{"a": 1}, {"a": 2}, {"a": 4}]
+
+
+def test_damage_in_the_middle_is_a_user_error(tmp_path):
+    path = tmp_path / "x.jsonl"
+    path.write_text('{"a":1}\nnot json\n{"a":2}\n')
+    with pytest.raises(UserError, match="line 2"):
+        read_jsonl(path)
+
+
+def test_run_writes_everything_and_a_rerun_adds_nothing(tmp_path, tiny_train):
+    out = tmp_path / "run"
+    config = GenerationConfig(out=str(out), n=10, backend="fake", batch_size=4, cache=False)
+    backend = FakeBackend(bad_rate=0.2)
+    manifest = run_generation(config, train=tiny_train, backend=backend, log=lambda m: None)
+    ids = _plan_ids(out)
+    assert sorted(ids) == [f"plan-{i:06d}" for i in range(10)]
+    for name in ("dialogs.jsonl", "seeds.jsonl", "instructions.json", "manifest.json", "costs.jsonl"):
+        assert (out / name).is_file(), name
+    m = json.loads((out / "manifest.json").read_text())
+    assert m == manifest
+    assert m["status"] == "complete"
+    assert m["prompt_hashes"] == template_hashes()
+    assert m["counts"]["accepted"] + m["counts"]["rejected"] == 10
+    assert sum(m["counts"]["rejected_by_reason"].values()) == m["counts"]["rejected"]
+    # cost totals: the ledger's turns stage equals the sum of per-dialog and per-rejection costs
+    per_plan = sum(d["meta"]["cost"]["prompt_tokens"] for d in _lines(out / "dialogs.jsonl"))
+    if (out / "rejected.jsonl").exists():
+        per_plan += sum(r["cost"]["prompt_tokens"] for r in _lines(out / "rejected.jsonl"))
+    assert m["cost"]["turns"]["prompt_tokens"] == per_plan
+    assert m["cost"]["all"]["llm_calls"] == sum(s["llm_calls"] for k, s in m["cost"].items() if k != "all")
+    again = FakeBackend(bad_rate=0.2)
+    run_generation(config, train=tiny_train, backend=again, log=lambda m: None)
+    assert again.calls == 0
+    assert sorted(_plan_ids(out)) == sorted(ids)
+
+
+def test_resume_after_a_partial_run_loses_nothing(tmp_path, tiny_train):
+    out = tmp_path / "run"
+    first = GenerationConfig(out=str(out), n=6, backend="fake", batch_size=4, cache=False)
+    run_generation(first, train=tiny_train, backend=FakeBackend(), log=lambda m: None)
+    with open(out / "dialogs.jsonl", "a") as fh:
+        fh.write('{"id": "solid-plan-0000')  # torn line
+    bigger = GenerationConfig(out=str(out), n=11, backend="fake", batch_size=4, cache=False)
+    run_generation(bigger, train=tiny_train, backend=FakeBackend(), log=lambda m: None)
+    ids = _plan_ids(out)
+    assert sorted(ids) == [f"plan-{i:06d}" for i in range(11)]  # each exactly once
+
+
+def test_other_settings_on_resume_are_refused(tmp_path, tiny_train):
+    out = tmp_path / "run"
+    run_generation(GenerationConfig(out=str(out), n=2, backend="fake", cache=False), train=tiny_train,
+                   backend=FakeBackend(), log=lambda m: None)
+    with pytest.raises(UserError, match="seed=0"):
+        run_generation(GenerationConfig(out=str(out), n=2, backend="fake", seed=5, cache=False), train=tiny_train,
+                       backend=FakeBackend(), log=lambda m: None)
+
+
+def test_budget_stops_cleanly_and_a_bigger_budget_continues(tmp_path, tiny_train):
+    out = tmp_path / "run"
+    config = GenerationConfig(out=str(out), n=20, backend="fake", batch_size=2, cache=False, budget_tokens=1)
+    m = run_generation(config, train=tiny_train, backend=FakeBackend(), log=lambda m: None)
+    assert m["status"] == "budget_reached"
+    assert m["counts"]["accepted"] + m["counts"]["rejected"] == 0  # seeding alone spent the budget
+    spent = Meter(out / "costs.jsonl").spent_tokens
+    config = GenerationConfig(out=str(out), n=20, backend="fake", batch_size=2, cache=False, budget_tokens=spent + 1)
+    m = run_generation(config, train=tiny_train, backend=FakeBackend(), log=lambda m: None)
+    assert m["status"] == "budget_reached"
+    assert m["counts"]["accepted"] + m["counts"]["rejected"] == 2  # one batch, then the check stops it
+    config = GenerationConfig(out=str(out), n=20, backend="fake", batch_size=2, cache=False)
+    m = run_generation(config, train=tiny_train, backend=FakeBackend(), log=lambda m: None)
+    assert m["status"] == "complete" and len(_plan_ids(out)) == 20
+
+
+def test_dry_run_estimate_counts_calls_from_the_plans(tmp_path, tiny_train):
+    config = GenerationConfig(out=str(tmp_path / "never"), n=30, backend="fake")
+    est = estimate(config, tiny_train, retry_rate=0.0, na_rate=0.0)
+    assert not (tmp_path / "never").exists()  # no LLM and no files
+    # tiny train: OQ-first sequences of 3, 4 and 5 utterances -> 2, 3 or 4 generated turns per plan
+    from solid_bench.generators.plans import make_plans, sequence_pool
+    from solid_bench.schema import Seed
+
+    plans = make_plans([Seed("x")], sequence_pool(tiny_train), 30, seed=0)
+    assert est["stages"]["turns"]["llm_calls"] == sum(p.n_turns - 1 for p in plans)
+    assert est["stages"]["seeding.starter"]["llm_calls"] == 30
+    assert est["stages"]["seeding.background"]["llm_calls"] == 31
+    assert est["stages"]["instructions"]["llm_calls"] == len({(tuple(sorted(i)), r) for p in plans
+                                                               for r, i in p.turns if len(i) > 1})
+    assert est["total"]["llm_calls"] == sum(s["llm_calls"] for s in est["stages"].values())
+    # the estimate is of the right order for the fake backend's real run
+    out = tmp_path / "run"
+    m = run_generation(GenerationConfig(out=str(out), n=30, backend="fake", cache=False), train=tiny_train,
+                       backend=FakeBackend(), log=lambda m: None)
+    assert m["cost"]["turns"]["llm_calls"] == est["stages"]["turns"]["llm_calls"]
+
+
+def test_run_folder_counts(tmp_path):
+    folder = RunFolder(tmp_path)
+    folder.append([{"id": "a", "utterances": [1, 2, 3], "meta": {"plan_id": "p1", "retries": 2}}],
+                  [{"plan_id": "p2", "reason": "empty"}, {"plan_id": "p3", "reason": "empty"}])
+    reopened = RunFolder(tmp_path)
+    assert reopened.done_plan_ids() == {"p1", "p2", "p3"}
+    assert reopened.counts() == {"accepted": 1, "rejected": 2, "rejected_by_reason": {"empty": 2},
+                                 "mean_turns": 3.0, "retried_utterances": 2}

@@ -1,0 +1,92 @@
+"""Self-seeding: noise filter, N/A dropping, stage artifacts and resume, external seed lists."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from solid_bench.errors import UserError
+from solid_bench.generators.runfolder import Meter
+from solid_bench.generators.seeding import SelfSeeder, clean_starter, is_na, load_seed_file, noise_reason, parse_list
+from solid_bench.llm.backends.fake import FakeBackend
+
+
+def test_parse_list_drops_numbers_junk_overlong_duplicates_and_refusals():
+    text = "\n".join([
+        "1. Microsoft Excel", "2) Python", "- 12345", "* ab", "Microsoft Excel", "microsoft excel",
+        "I'm sorry, I cannot list those", "As an AI model", "**Visual Studio Code**",
+        "A very long name with far too many words in it to be an entity", "  ", "x" * 70,
+    ])
+    assert parse_list(text) == ["Microsoft Excel", "Python", "Visual Studio Code"]
+
+
+@pytest.mark.parametrize("name,reason", [("42", "too_short"), ("2019", "number"), ("ab", "too_short"),
+                                         ("Sure, here are five", "refusal"), ("Windows 10", None), ("C++ 17", None)])
+def test_noise_reason(name, reason):
+    assert noise_reason(name) == reason
+
+
+def test_na_detection_and_starter_cleaning():
+    assert is_na("N/A") and is_na("n/a.") and is_na("") and is_na("I'm sorry, I do not know this entity.")
+    assert not is_na("Python is a programming language created by Guido van Rossum.")
+    assert clean_starter('"How do I install Python on Windows? I tried twice."') == "How do I install Python on Windows?"
+    assert clean_starter("Python is nice.") == ""
+
+
+def test_stages_write_artifacts_and_drop_na(tmp_path):
+    backend = FakeBackend(na_rate=0.4)
+    meter = Meter(tmp_path / "costs.jsonl")
+    seeder = SelfSeeder(backend, tmp_path, meter, seed=3, batch_size=4)
+    seeds = seeder.run(10)
+    assert len(seeds) >= 10
+    for name in ("entity_types.json", "entities.jsonl", "attributes.json", "backgrounds.jsonl", "seeds.jsonl"):
+        assert (tmp_path / name).is_file(), name
+    bgs = [json.loads(line) for line in (tmp_path / "backgrounds.jsonl").read_text().splitlines()]
+    na = [b for b in bgs if b["na"]]
+    assert na, "na_rate=0.4 must produce some N/A answers"
+    names = {s.entity_name for s in seeds}
+    assert not names & {b["entity_name"] for b in na}  # every N/A entity is dropped
+    assert len(seeds) == len(bgs) - len(na)
+    assert seeder.stats["na_dropped"] == len(na)
+    assert all("12345" != s.entity_name for s in seeds)
+    assert len(names) == len(seeds)  # the fake repeats a name per request; duplicates are dropped
+    assert all(s.starter.endswith("?") and s.attribute and s.background for s in seeds)
+    # every call is metered per stage
+    assert set(meter.totals()) >= {"seeding.entity_types", "seeding.entity_names", "seeding.background", "seeding.starter"}
+
+
+def test_rerun_resumes_without_new_calls(tmp_path):
+    first = SelfSeeder(FakeBackend(), tmp_path, seed=1).run(6)
+    again = FakeBackend()
+    second = SelfSeeder(again, tmp_path, seed=1).run(6)
+    assert again.calls == 0
+    assert second == first
+
+
+def test_external_name_type_list(tmp_path):
+    path = tmp_path / "entities_name_type.json"
+    path.write_text(json.dumps(["Python\tProgramming Language", "12\tNumber", "Excel\tSoftware Product",
+                                "Python\tProgramming Language", "Outlook\tSoftware Product"]), encoding="utf-8")
+    seeds = SelfSeeder(FakeBackend(), tmp_path / "run", seed_file=path).run(3)
+    assert sorted(s.entity_name for s in seeds) == ["Excel", "Outlook", "Python"]
+    assert {s.entity_type for s in seeds} == {"Programming Language", "Software Product"}
+    assert all(s.background and s.starter and s.attribute for s in seeds)  # filled in by the LLM stages
+
+
+def test_external_jsonl_seeds_keep_given_fields(tmp_path):
+    path = tmp_path / "seeds.jsonl"
+    path.write_text(json.dumps({"entity_name": "Skype", "entity_type": "App", "attribute": "ringing",
+                                "background": "Skype is a calling app.", "starter": "Why does Skype not ring?"}) + "\n")
+    backend = FakeBackend()
+    [seed] = SelfSeeder(backend, tmp_path / "run", seed_file=path).run(1)
+    assert seed.to_dict() == {"entity_name": "Skype", "entity_type": "App", "attribute": "ringing",
+                              "background": "Skype is a calling app.", "starter": "Why does Skype not ring?"}
+    assert backend.calls == 0
+
+
+def test_bad_seed_file_is_a_user_error(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text('["no tab here"]')
+    with pytest.raises(UserError, match="name<TAB>type"):
+        load_seed_file(bad)

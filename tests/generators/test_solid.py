@@ -1,0 +1,114 @@
+"""SOLID turn-by-turn generation on the fake backend: batching, cleaning, rejection reasons, meta."""
+
+from __future__ import annotations
+
+import pytest
+
+from solid_bench.generators.instructions import InstructionBook
+from solid_bench.generators.plans import DialogPlan
+from solid_bench.generators.prompts import TURN, turn_messages
+from solid_bench.generators.solid import SolidGenerator, clean_utterance, reject_reason
+from solid_bench.llm.backends.fake import FakeBackend
+from solid_bench.schema import Seed
+
+SEED = Seed("Excel", "Software Product", "stability", "Excel is a spreadsheet.", "Why does Excel crash?")
+SEQ5 = (("user", ("OQ",)), ("agent", ("CQ",)), ("user", ("FD",)), ("agent", ("PA",)), ("user", ("GG",)))
+SEQ3 = (("user", ("OQ",)), ("agent", ("IR", "PA")), ("user", ("PF",)))
+
+
+def _plans(k: int) -> list[DialogPlan]:
+    return [DialogPlan(f"plan-{i:06d}", SEED, SEQ5 if i % 2 else SEQ3) for i in range(k)]
+
+
+def _generator(backend, tmp_path, **kw) -> SolidGenerator:
+    book = InstructionBook(tmp_path / "instructions.json")
+    gen = SolidGenerator(backend, book, **kw)
+    book.ensure(gen.needed_instructions(_plans(2)), backend)
+    return gen
+
+
+def test_one_backend_call_per_turn_for_the_whole_batch(tmp_path):
+    backend = FakeBackend()
+    gen = _generator(backend, tmp_path)
+    backend.calls = 0
+    dialogs, rejected = gen.generate(_plans(6))
+    assert rejected == []
+    assert len(dialogs) == 6
+    # the starter is utterance 0, so turns 1..4 need 4 calls for 6 dialogs, not 3*2 + 3*4 = 18
+    assert backend.calls == 4
+    for d in dialogs:
+        assert d.utterances[0].text == SEED.starter
+        assert d.intent_sequence == tuple(i for _, i in (SEQ5 if d.meta["plan_id"][-1] in "135" else SEQ3))
+        assert [u.role for u in d.utterances] == [r for r, _ in (SEQ5 if len(d.utterances) == 5 else SEQ3)]
+        assert not any(u.text.lower().startswith(("user:", "agent:")) for u in d.utterances)
+        assert d.meta["generator"] == "solid" and d.meta["model"] == "fake"
+        assert d.meta["prompt_hashes"]["turn"] == TURN.sha256
+        # cost: one request per generated utterance, tokens = whitespace words of prompt and answer
+        assert d.meta["cost"]["llm_calls"] == len(d.utterances) - 1
+    long = next(d for d in dialogs if len(d.utterances) == 5)
+    assert long.meta["cost"]["completion_tokens"] == sum(len(u.text.split()) for u in long.utterances[1:]) + 4  # "Agent:"/"User:"
+
+
+def test_retries_are_batched_and_failures_rejected_with_reasons(tmp_path):
+    backend = FakeBackend(bad_rate=0.5)
+    gen = _generator(backend, tmp_path, retries=1)
+    backend.calls = 0
+    dialogs, rejected = gen.generate(_plans(12))
+    assert len(dialogs) + len(rejected) == 12
+    assert rejected, "bad_rate=0.5 with one retry must reject some plans"
+    # at most one first try and one retry call per turn, whatever the batch size
+    assert backend.calls <= 2 * 4
+    for r in rejected:
+        assert r["reason"] in {"empty", "garbage"}
+        assert len([a for a in r["attempts"] if a["turn"] == r["turn"]]) == 2  # first try + 1 retry
+        assert r["cost"]["llm_calls"] >= 2
+    # accepted dialogs keep every label of their plan: nothing dropped silently
+    assert all(len(d.utterances) in (3, 5) for d in dialogs)
+    assert sum(d.meta["retries"] for d in dialogs) == sum(len(d.meta["rejected_attempts"]) for d in dialogs)
+
+
+@pytest.mark.parametrize("raw,clean", [
+    ("Agent: Try safe mode.", "Try safe mode."),
+    ("**User:** It did not work.", "It did not work."),
+    ('"Have you tried restarting?"', "Have you tried restarting?"),
+    ("Try safe mode.\nUser: thanks!", "Try safe mode."),
+    ("Reply: Thanks a lot", "Thanks a lot"),
+    ("I tried it. It works now", "I tried it. It works now"),
+])
+def test_cleaning(raw, clean):
+    assert clean_utterance(raw) == clean
+
+
+def test_a_truncated_answer_loses_its_unfinished_sentence():
+    text = "Open the menu. Then choose the repair option and wait for the"
+    assert clean_utterance(text, truncated=True) == "Open the menu."
+    assert clean_utterance(text) == text  # ended by the model itself: kept whole
+
+
+@pytest.mark.parametrize("text,previous,intents,reason", [
+    ("", [], ("PA",), "empty"),
+    ("!!! ???", [], ("PA",), "empty"),
+    ("ok ### $$$ %%% ^^^ &&&", [], ("PA",), "garbage"),
+    ("Write the next message now please", [], ("PA",), "garbage"),
+    ("fix fix fix fix fix fix fix", [], ("PA",), "garbage"),
+    ("Try safe mode.", ["try safe mode"], ("PA",), "repeated"),
+    ("As an AI, I cannot do that.", [], ("PA",), "refusal"),
+    ("Sure, here's a reply for the user.", [], ("PA",), "meta"),
+    ("It crashes on start.", [], ("CQ",), "no_question"),
+    ("Which version do you use?", [], ("CQ",), None),
+    ("Thanks!", [], ("GG",), None),
+])
+def test_reject_reasons(text, previous, intents, reason):
+    assert reject_reason(text, previous, intents) == reason
+
+
+def test_turn_messages_are_role_play_from_the_speakers_side():
+    history = [("user", "Q?"), ("agent", "A1."), ("agent", "A2."), ("user", "It failed.")]
+    msgs = turn_messages(history, "agent", entity_name="E", entity_type="T", attribute="a", background="b",
+                         instruction="Give a fix.")
+    assert [r for r, _ in msgs] == ["system", "user", "assistant", "user"]
+    assert msgs[2][1] == "A1.\n\nA2."  # consecutive messages of one party are joined
+    assert "support agent" in msgs[0][1] and "Give a fix." in msgs[0][1]
+    opening = turn_messages([], "user", entity_name="E", entity_type="T", attribute="a", background="b",
+                            instruction="Ask.")
+    assert [r for r, _ in opening] == ["system", "user"]  # a nudge when nobody has spoken
