@@ -2,7 +2,9 @@
 
 A predictor may define ``tiny_params(workdir) -> dict`` (a classmethod; ``tiny_params()`` with no
 argument works too) giving parameters that make the battery fast (e.g. a tiny random encoder
-saved under ``workdir``, a temporary folder removed after the battery).
+saved under ``workdir``, a temporary folder removed after the battery). A predictor with the class
+attribute ``may_abstain = True`` may return whole rows of NaN ("no answer"); the battery then
+accepts NaN rows (never partly-NaN rows, never infinity) and compares with NaN equal to NaN.
 """
 
 from __future__ import annotations
@@ -71,6 +73,15 @@ def _run_checks(cls, params: dict) -> int:
     test = Examples.from_dialogs(tiny_dialogs(5, offset=16))
     n, k = len(test), len(TINY_LABELS)
     ran = 0
+    may_abstain = bool(getattr(cls, "may_abstain", False))
+
+    def well_formed(p: np.ndarray) -> bool:
+        """Finite, or NaN across a whole row when the predictor may abstain."""
+        nan_rows = np.isnan(p).all(axis=1, keepdims=True) if may_abstain and p.ndim == 2 else False
+        return bool((np.isfinite(p) | nan_rows).all())
+
+    def close(a: np.ndarray, b: np.ndarray, atol: float) -> bool:
+        return a.shape == b.shape and bool(np.allclose(a, b, atol=atol, equal_nan=may_abstain))
 
     def check(ok: bool, what: str) -> None:
         nonlocal ran
@@ -93,30 +104,31 @@ def _run_checks(cls, params: dict) -> int:
 
     proba = model.predict_proba(test)
     check(isinstance(proba, np.ndarray) and proba.shape == (n, k), f"predict_proba shape {getattr(proba, 'shape', None)}, expected {(n, k)}")
-    check(bool(np.isfinite(proba).all()), "predict_proba returned NaN or infinity")
-    check(bool(((proba >= 0) & (proba <= 1)).all()), "predict_proba values must lie in [0, 1]")
-    check(proba.shape[1] == k and bool(np.isfinite(proba[:, TINY_LABELS.index("ZZ")]).all()),
+    check(well_formed(proba), "predict_proba returned NaN or infinity (only `may_abstain` predictors may give NaN rows)")
+    finite = np.nan_to_num(proba, nan=0.5)
+    check(bool(((finite >= 0) & (finite <= 1)).all()), "predict_proba values must lie in [0, 1]")
+    check(proba.shape[1] == k and well_formed(proba[:, [TINY_LABELS.index("ZZ")]]),
           "a label absent from training must still get a finite column")
     check(json.loads(json.dumps(model.params())) is not None, "params() after fit must stay JSON-able")
 
     again = _fresh(cls, params).fit(train, valid, TINY_LABELS, 0).predict_proba(test)
-    check(np.allclose(proba, again, atol=1e-6), f"same seed gave different probabilities (max diff {np.abs(proba - again).max():.2e})")
+    check(close(proba, again, 1e-6), f"same seed gave different probabilities (max diff {np.nanmax(np.abs(proba - again)):.2e})")
 
     order = np.random.default_rng(0).permutation(n)
     permuted = model.predict_proba(test.subset(order))
-    check(np.allclose(permuted, proba[order], atol=1e-5), "permuting the examples must permute the rows")
+    check(close(permuted, proba[order], 1e-5), "permuting the examples must permute the rows")
 
     single = model.predict_proba(test[2:3])
-    check(single.shape == (1, k) and np.allclose(single[0], proba[2], atol=1e-4), "one example alone must get the same row as in a batch")
+    check(close(single, proba[2:3], 1e-4), "one example alone must get the same row as in a batch")
 
     empty = model.predict_proba(Examples([]))
     check(isinstance(empty, np.ndarray) and empty.shape == (0, k), f"no examples must give shape {(0, k)}, got {getattr(empty, 'shape', None)}")
 
     no_valid = _fresh(cls, params).fit(train, None, TINY_LABELS, 0).predict_proba(test)
-    check(no_valid.shape == (n, k) and bool(np.isfinite(no_valid).all()), "fit(valid=None) must work")
+    check(no_valid.shape == (n, k) and well_formed(no_valid), "fit(valid=None) must work")
 
     restored = pickle.loads(pickle.dumps(model))
-    check(np.allclose(restored.predict_proba(test), proba, atol=1e-6), "a pickled and unpickled predictor must predict the same")
+    check(close(restored.predict_proba(test), proba, 1e-6), "a pickled and unpickled predictor must predict the same")
     return ran
 
 

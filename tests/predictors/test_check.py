@@ -66,3 +66,30 @@ def test_tiny_dialogs_are_deterministic_and_never_use_the_absent_label():
     assert [len(d.utterances) for d in a[:4]] == [5, 5, 3, 7]
     used = {c for d in a for u in d.utterances for c in u.intents}
     assert "ZZ" in TINY_LABELS and "ZZ" not in used and used <= set(TINY_LABELS)
+
+
+def _nan_rows(self, ex):
+    p = Good.predict_proba(self, ex)
+    p[[e.role == "agent" for e in ex]] = np.nan  # abstains on every agent utterance
+    return p
+
+
+class Abstains(Good):
+    """Declares that it may abstain, and does so on agent utterances."""
+
+    may_abstain = True
+    predict_proba = _nan_rows
+
+
+def test_abstaining_predictors_may_return_whole_nan_rows_only():
+    assert check_predictor(Abstains) == N_CHECKS
+    with pytest.raises(AssertionError, match="NaN"):
+        check_predictor(_broken(predict_proba=_nan_rows))  # not declared
+
+    def partly_nan(self, ex):
+        p = Good.predict_proba(self, ex)
+        p[:, 0] = np.nan
+        return p
+
+    with pytest.raises(AssertionError, match="NaN"):
+        check_predictor(_broken(predict_proba=partly_nan, may_abstain=True))

@@ -1,0 +1,109 @@
+"""`bert`: input format, Trainer set-up, early stopping, scratch clean-up; one real MiniLM run."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+import numpy as np
+import pytest
+
+from solid_bench.errors import UserError
+from solid_bench.examples import Example, Examples
+from solid_bench.predictors._check import TINY_LABELS, tiny_dialogs
+from solid_bench.predictors.bert import Bert, _best_state_callback, default_model, encode_inputs, make_tiny_bert, position_tag
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory):
+    return make_tiny_bert(str(tmp_path_factory.mktemp("tiny")))
+
+
+def _ex(pos, n, role="user", text="hello", prev=""):
+    return Example("d", pos, n, role, text, prev, "first", ())
+
+
+def test_input_is_role_position_utterance_paired_with_the_previous_one():
+    assert position_tag(_ex(0, 6)) == "first early"
+    assert position_tag(_ex(3, 7)) == "turn 4 middle"
+    assert position_tag(_ex(8, 20)) == "turn 6 middle"
+    assert position_tag(_ex(5, 6)) == "last late"
+    assert encode_inputs(_ex(0, 3, "user", "my mail is gone")) == ("user first early : my mail is gone", "(dialog start)")
+    assert encode_inputs(_ex(1, 3, "agent", "try this", "my mail")) == ("agent turn 2 middle : try this", "my mail")
+
+
+def test_tiny_fit_keeps_the_best_epoch_and_leaves_no_files(tiny_model, tmp_path, monkeypatch):
+    scratch, cwd = tmp_path / "tmp", tmp_path / "cwd"
+    scratch.mkdir(), cwd.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    monkeypatch.chdir(cwd)
+    train, valid = Examples.from_dialogs(tiny_dialogs(12)), Examples.from_dialogs(tiny_dialogs(4, 12))
+    m = Bert(model=tiny_model, epochs=2, batch_size=4, max_length=32, torch_threads=1).fit(train, valid, TINY_LABELS, 0)
+    assert os.listdir(scratch) == [] and os.listdir(cwd) == []
+    assert m.best_epoch_ in (1.0, 2.0) and 0.0 < m.valid_best_ <= 1.0
+    assert m.params()["best_epoch"] == m.best_epoch_ and m.model_id == tiny_model
+    p = m.predict_proba(valid)
+    assert p.shape == (len(valid), len(TINY_LABELS)) and np.all(p[:, TINY_LABELS.index("ZZ")] == 0.0)
+    assert np.all(p[:, :-1] > 0.0)
+
+
+def test_dynamic_padding_versus_fixed_padding(tiny_model):
+    train = Examples.from_dialogs(tiny_dialogs(6))
+    dyn = Bert(model=tiny_model, epochs=1, batch_size=4, max_length=120, torch_threads=1, pad_multiple=None).fit(train, None, TINY_LABELS, 0)
+    fixed = Bert(model=tiny_model, epochs=1, batch_size=4, max_length=120, torch_threads=1, pad_to_max_length=True).fit(train, None, TINY_LABELS, 0)
+    dyn_lengths = {len(r["input_ids"]) for r in dyn._tokenize(train, False)}
+    assert len(dyn_lengths) > 3 and max(dyn_lengths) <= 120
+    assert {len(r["input_ids"]) for r in fixed._tokenize(train, False)} == {120}
+    batch = Bert(model=tiny_model, pad_multiple=16).fit(train[:2], None, TINY_LABELS, 0)._collator()([{"input_ids": [2, 5, 3]}])
+    assert batch["input_ids"].shape == (1, 16)
+    for m, grouped in ((dyn, True), (fixed, False)):
+        args = m._training_args(tempfile.gettempdir(), has_valid=False, seed=3)
+        strategy = getattr(args, "train_sampling_strategy", None)
+        assert (strategy == "group_by_length") is grouped if strategy is not None else args.group_by_length is grouped
+        assert args.bf16 is False and args.seed == 3 and getattr(args.save_strategy, "value", args.save_strategy) == "no"
+        assert args.report_to in ("none", [], ["none"], None)
+
+
+def test_best_state_callback_stops_after_patience_and_keeps_the_best_weights():
+    import torch
+    from transformers import TrainerControl
+
+    cb, model, control = _best_state_callback(patience=1, metric="micro_f1"), torch.nn.Linear(2, 1), TrainerControl()
+    for value, weight in ((0.5, 1.0), (0.6, 2.0), (0.55, 3.0)):
+        with torch.no_grad():
+            model.weight.fill_(weight)
+        cb.on_evaluate(None, None, control, metrics={"eval_micro_f1": value}, model=model)
+    assert cb.best == 0.6 and control.should_training_stop
+    assert torch.all(cb.state_dict["weight"] == 2.0)
+    loss_cb, control = _best_state_callback(patience=None, metric="loss"), TrainerControl()
+    for value in (0.9, 0.7, 0.8, 0.85):
+        loss_cb.on_evaluate(None, None, control, metrics={"eval_loss": value}, model=model)
+    assert loss_cb.best == 0.7 and not control.should_training_stop
+
+
+def test_user_errors(tiny_model, tmp_path):
+    train = Examples.from_dialogs(tiny_dialogs(2))
+    with pytest.raises(UserError, match="select_on"):
+        Bert(model=tiny_model, select_on="accuracy").fit(train, None, TINY_LABELS, 0)
+    with pytest.raises(UserError, match="cannot load encoder"):
+        Bert(model=str(tmp_path / "no-such-model")).fit(train, None, TINY_LABELS, 0)
+
+
+@pytest.mark.slow
+def test_real_minilm_learns_in_a_few_steps():
+    """Ten steps on the bundled MiniLM lower the training BCE well below the untrained model's."""
+    assert os.path.isfile(os.path.join(default_model(), "config.json"))
+    train = Examples.from_dialogs(tiny_dialogs(12))
+    y = train.y(TINY_LABELS)[:, :-1]
+    common = dict(batch_size=8, max_length=48, torch_threads=2, pad_multiple=8)
+
+    def bce(m):
+        p = np.clip(m.predict_proba(train)[:, :-1], 1e-7, 1 - 1e-7)
+        return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
+
+    untrained = Bert(lr=0.0, max_steps=1, **common).fit(train, None, TINY_LABELS, 0)
+    trained = Bert(lr=5e-4, max_steps=10, warmup=0.0, **common).fit(train, None, TINY_LABELS, 0)
+    before, after = bce(untrained), bce(trained)
+    assert before > 0.55 and after < before - 0.2, (before, after)
+    assert trained.model_id == default_model()
+    assert np.abs(trained.predict_proba(train) - untrained.predict_proba(train)).max() > 0.2
