@@ -59,11 +59,11 @@ BACKGROUND = Template(
     "If you do not know {entity_name}, answer N/A.",
 )
 
+#: The starter is role-play too: the model, as the user, answers "what is your question?".
 STARTER = Template(
     "starter",
-    "You are a user on a help forum.\nYou ask one short, clear question.",
-    "Background: {background}\n\nAsk your question about the {attribute} of {entity_name} (a {entity_type}). "
-    "Write only the question, in one sentence.",
+    "You are a user on a help forum who needs help with {entity_name} (a {entity_type}).\nBackground: {background}",
+    "Hello! What is your question about the {attribute} of {entity_name}? Ask it in one sentence.",
 )
 
 MERGE = Template(

@@ -50,6 +50,8 @@ def noise_reason(name: str, max_chars: int = 60, max_words: int = 6) -> str | No
     low = name.lower()
     if len(name) <= 2:
         return "too_short"
+    if re.search(r"[,-]\s*[A-Za-z]$", name):
+        return "fragment"  # "Artist - O": a type and a letter, not a name
     if sum(ch.isdigit() for ch in name) > len(name) / 2 or not any(ch.isalpha() for ch in name):
         return "number"
     if len(name) > max_chars or len(name.split()) > max_words:
@@ -61,14 +63,18 @@ def noise_reason(name: str, max_chars: int = 60, max_words: int = 6) -> str | No
     return None
 
 
-def parse_list(text: str, seen: set[str] | None = None, **limits) -> list[str]:
-    """The clean, distinct, non-noise items of a one-per-line list; ``seen`` (lower-cased) spans calls."""
+def parse_list(text: str, seen: set[str] | None = None, exclude: Iterable[str] = (), **limits) -> list[str]:
+    """The clean, distinct, non-noise items of a one-per-line list; ``seen`` (lower-cased) spans calls;
+    items equal to or containing a word of ``exclude`` (lower-cased) are dropped."""
     seen = set() if seen is None else seen
+    exclude = {e.lower() for e in exclude}
     out = []
     for raw in re.split(r"\n|;", text):
         item = clean_item(raw)
         if not item or noise_reason(item, **limits):
             continue
+        if exclude and (item.lower() in exclude or any(w in exclude for w in re.split(r"[\s,]+", item.lower()))):
+            continue  # the type's own name ("Device", "Device, T") is no entity of that type
         if item.lower() in seen:
             continue
         seen.add(item.lower())
@@ -185,7 +191,7 @@ class SelfSeeder:
             raws = self._ask("attributes", [self._req(ATTRIBUTES.messages(k=self.n_attributes, entity_type=t), f"attr:{t}")
                                             for t in todo])
             for t, raw in zip(todo, raws):
-                attrs = parse_list(raw, max_words=4)[: self.n_attributes]
+                attrs = parse_list(raw, max_words=4, exclude=[t, *t.split()])[: self.n_attributes]
                 table[t] = {"attributes": attrs or list(DEFAULT_ATTRIBUTES), "source": "llm" if attrs else "default"}
             write_json_atomic(path, table)
         return {t: v["attributes"] for t, v in table.items()}
@@ -226,7 +232,7 @@ class SelfSeeder:
         records = []
         for (t, letter), raw in zip(pairs, raws):
             names_seen = {s.split("\t")[0] for s in seen if s.endswith("\t" + t)}
-            names = parse_list(raw, seen=names_seen)
+            names = parse_list(raw, seen=names_seen, exclude=[t, *t.split()])
             self.stats["names_filtered"] += max(0, len(raw.splitlines()) - len(names))
             seen |= {n.lower() + "\t" + t for n in names}
             records.append({"request": f"{t}|{letter}", "raw": raw,

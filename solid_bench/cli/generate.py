@@ -83,7 +83,8 @@ def generate(
             manifest = run_generation(config, train=train, progress=progress)
     except KeyboardInterrupt:
         typer.echo("interrupted; rerun the same command to resume", err=True)
-        raise typer.Exit(130)
+        # SystemExit, not typer.Exit: cli.main() drops the exit code click returns for Exit
+        raise SystemExit(130) from None
     c = manifest["counts"]
     cost = manifest["cost"]["all"]
     typer.echo(

@@ -58,7 +58,9 @@ class SolidRules:
             letter = _field(user, "start with the letter ", ".").strip() or "A"
             etype = _field(user, 'type "', '"')
             # one numeric and one duplicate name: the noise filter must drop them
-            names = [f"{letter}{rng.choice(string.ascii_lowercase)}{w} {etype.split()[0]}" for w in rng.sample(VOCAB, 4)]
+            suffix = "".join(w[0] for w in etype.split()).upper() or "X"  # names differ per type
+            names = [f"{letter}{rng.choice(string.ascii_lowercase)}{w} {suffix}{rng.randrange(2, 99)}"
+                     for w in rng.sample(VOCAB, 4)]
             return "\n".join([f"- {n}" for n in names] + ["12345", names[0]])
         if stage == "attributes":
             return "\n".join(rng.sample(ATTRS, 5))
@@ -69,7 +71,7 @@ class SolidRules:
             return f"{name} is a well known thing. It has a {_words(rng, 6)}. People use it daily."
         if stage == "starter":
             attr = _field(user, "question about the ", " of ")
-            name = _field(user, f"the {attr} of ", " (a ")
+            name = _field(user, f"the {attr} of ", "? ")
             return f'"How do I check the {attr} of {name}? My {_words(rng, 3)} fails."'
         if stage == "merge_instructions":
             items = user.rsplit("Instructions:\n", 1)[-1].split("\nMerged instruction:")[0].splitlines()

@@ -1,0 +1,53 @@
+"""The ``solid`` corpus: generated once on first use (fake backend here), then reused."""
+
+from __future__ import annotations
+
+import json
+
+from solid_bench.corpora import resolve
+from solid_bench.sources.solid import default_folder
+
+
+def test_default_solid_is_generated_once_then_reused(tiny_data, monkeypatch, capsys):
+    monkeypatch.setenv("SOLID_BENCH_DEFAULT_BACKEND", "fake")
+    monkeypatch.setenv("SOLID_BENCH_DEFAULT_SOLID_N", "7")
+    corpus = resolve("solid", "train")
+    err = capsys.readouterr().err
+    assert "generating 7 dialogs with fake" in err
+    folder = default_folder()
+    assert str(folder).startswith(str(tiny_data.parent / "home"))
+    manifest = json.loads((folder / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    assert corpus.n_dialogs == manifest["counts"]["accepted"] and corpus.n_dialogs + manifest["counts"]["rejected"] == 7
+    assert corpus.synthetic and not corpus.has_human
+    assert corpus.provenance["run_folder"] == str(folder)
+    assert corpus.provenance["cost"]["llm_calls"] == manifest["cost"]["all"]["llm_calls"]
+    assert corpus.generation_cost()["dialogs"] == corpus.n_dialogs
+    mtime = (folder / "dialogs.jsonl").stat().st_mtime_ns
+    again = resolve("solid", "test")
+    assert "generating" not in capsys.readouterr().err
+    assert (folder / "dialogs.jsonl").stat().st_mtime_ns == mtime
+    assert again.sha256 == corpus.sha256
+
+
+def test_a_bigger_default_resumes_the_cached_run(tiny_data, monkeypatch):
+    monkeypatch.setenv("SOLID_BENCH_DEFAULT_BACKEND", "fake")
+    monkeypatch.setenv("SOLID_BENCH_DEFAULT_SOLID_N", "3")
+    small = resolve("solid", "train")
+    monkeypatch.setenv("SOLID_BENCH_DEFAULT_SOLID_N", "6")
+    big = resolve("solid", "train")
+    assert {d.id for d in small.dialogs} <= {d.id for d in big.dialogs}
+    manifest = json.loads((default_folder() / "manifest.json").read_text())
+    assert manifest["counts"]["accepted"] + manifest["counts"]["rejected"] == 6
+
+
+def test_the_authors_entity_list_is_used_when_present(tiny_data, monkeypatch):
+    monkeypatch.setenv("SOLID_BENCH_DEFAULT_BACKEND", "fake")
+    monkeypatch.setenv("SOLID_BENCH_DEFAULT_SOLID_N", "2")
+    path = tiny_data / "solid-self-seeds" / "entities_name_type.json"
+    path.parent.mkdir(parents=True)
+    path.write_text(json.dumps(["Python\tProgramming Language", "Excel\tSoftware Product"]))
+    corpus = resolve("solid", "train")
+    manifest = json.loads((default_folder() / "manifest.json").read_text())
+    assert manifest["identity"]["seeds_file"] == str(path)
+    assert {d.seed.entity_name for d in corpus.dialogs} <= {"Python", "Excel"}
