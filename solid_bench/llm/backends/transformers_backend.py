@@ -4,9 +4,11 @@ Requests are grouped by decoding parameters (max_new_tokens, temperature, top_p,
 within a group they are sorted by prompt length (less padding) and run ``batch_size`` at a time;
 completions come back in request order. Greedy when temperature == 0, else sampling after
 ``torch.manual_seed(request.seed)`` once per batch, so a sampled text depends on its batch's
-composition. ``seconds`` is the batch's wall time divided evenly over its requests; the batch
-wall time and size are in ``meta``. ``completion_tokens`` counts the tokens actually generated
-for the request (including the end-of-sequence token, excluding padding).
+composition. Only the request's parameters apply (transformers' default top_k of 50 and a
+model's repetition penalty are switched off). ``seconds`` is the batch's wall time divided
+evenly over its requests; the batch wall time and size are in ``meta``. ``completion_tokens``
+counts the tokens actually generated for the request (the end-of-sequence token included,
+padding excluded).
 """
 
 from __future__ import annotations
@@ -21,6 +23,10 @@ from ...errors import UserError
 from .. import BACKENDS
 from ..base import Completion, Request
 
+# Options passed on to from_pretrained; any other option is a mistake (a typo must not be
+# swallowed into the model config). Other backends' options are accepted and ignored.
+_LOAD_OPTIONS = {"revision", "trust_remote_code", "attn_implementation", "local_files_only", "cache_dir"}
+_IGNORED = {"max_concurrency", "base_url", "timeout", "retries"}
 _FALLBACK_TEMPLATE = (
     "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
     "{% if add_generation_prompt %}assistant:{% endif %}"
@@ -65,7 +71,13 @@ class TransformersBackend:
         self.dtype = dtype
         self.device = device
         self.ignore_eos = bool(ignore_eos)  # benchmarking: always generate max_new_tokens
-        self.options = options  # passed to from_pretrained (e.g. revision, trust_remote_code)
+        unknown = set(options) - _LOAD_OPTIONS - _IGNORED
+        if unknown:
+            raise UserError(
+                f"Unknown option(s) for the transformers backend: {', '.join(sorted(unknown))}; known: batch_size, "
+                f"dtype, device, ignore_eos, {', '.join(sorted(_LOAD_OPTIONS))}."
+            )
+        self.options = {k: v for k, v in options.items() if k in _LOAD_OPTIONS}
         if model is None:
             from ..local_models import DEFAULT_MODEL_ID
 
@@ -106,7 +118,8 @@ class TransformersBackend:
             model = AutoModelForCausalLM.from_pretrained(source, dtype=getattr(torch, dtype), **self.options)
         except (OSError, ValueError) as exc:
             raise UserError(
-                f"Cannot load model {source!r} ({type(exc).__name__}): give a local model folder or a hub id (hub ids need network)."
+                f"Cannot load model {source!r} ({type(exc).__name__}): give a local model folder "
+                "or a hub id (hub ids need network)."
             ) from exc
         model.to(device).eval()
         tokenizer.padding_side = "left"
@@ -162,7 +175,8 @@ class TransformersBackend:
             do_sample=sample,
             temperature=params.temperature if sample else None,
             top_p=params.top_p if sample else None,
-            top_k=None,
+            top_k=0 if sample else None,  # the request's parameters only: no default top-k of 50
+            repetition_penalty=1.0,
             pad_token_id=tokenizer.pad_token_id,
             eos_token_id=self._eos,
             stop_strings=list(params.stop) or None,
