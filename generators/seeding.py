@@ -142,12 +142,14 @@ class SelfSeeder:
 
     def __init__(self, backend, folder: Path, meter=None, seed: int = 0, batch_size: int = 8,
                  n_types: int = 10, names_per_request: int = 5, n_attributes: int = 8,
-                 seed_file: Path | None = None, max_new_tokens: int = 80, temperature: float = 0.7):
+                 seed_file: Path | None = None, max_new_tokens: int = 80, temperature: float = 0.7,
+                 max_barren: int = 3):
         self.backend, self.folder, self.meter, self.seed = backend, Path(folder), meter, seed
         self.folder.mkdir(parents=True, exist_ok=True)
         self.batch_size, self.n_types, self.k = max(1, batch_size), n_types, names_per_request
         self.n_attributes, self.max_new_tokens, self.temperature = n_attributes, max_new_tokens, temperature
         self.external = load_seed_file(seed_file) if seed_file else None
+        self.max_barren = max_barren
         self.stats = {"na_dropped": 0, "starter_template_fallback": 0, "names_filtered": 0}
 
     # -- plumbing -------------------------------------------------------------------------
@@ -196,8 +198,9 @@ class SelfSeeder:
             write_json_atomic(path, table)
         return {t: v["attributes"] for t, v in table.items()}
 
-    def _more_entities(self, want: int) -> bool:
-        """Stage 2: append about ``want`` new entities to entities.jsonl; False when none are left."""
+    def _more_entities(self, want: int) -> int | None:
+        """Stage 2: append about ``want`` new entities to entities.jsonl; how many came, None when
+        no requests are left."""
         path = self.folder / "entities.jsonl"
         done = read_jsonl(path)
         keys = {r["request"] for r in done}
@@ -207,7 +210,7 @@ class SelfSeeder:
             random.Random(self.seed).shuffle(order)
             start = sum(r.get("taken", 0) for r in done)
             if start >= len(order):
-                return False
+                return None
             take = order[start:start + max(want, 1)]
             ents = []
             for j in take:
@@ -219,13 +222,13 @@ class SelfSeeder:
                 seen.add(key)
                 ents.append(e)
             append_jsonl(path, [{"request": f"file:{start}", "taken": len(take), "entities": ents}])
-            return True
+            return len(ents)
         types = self.entity_types()
         pairs = [(t, letter) for t in types for letter in LETTERS]
         random.Random(self.seed).shuffle(pairs)
         pairs = [p for p in pairs if f"{p[0]}|{p[1]}" not in keys]
         if not pairs:
-            return False
+            return None
         pairs = pairs[: max(1, -(-want // self.k))]
         raws = self._ask("entity_names", [self._req(ENTITY_NAMES.messages(k=self.k, entity_type=t, letter=letter),
                                                     f"names:{t}|{letter}") for t, letter in pairs])
@@ -238,7 +241,7 @@ class SelfSeeder:
             records.append({"request": f"{t}|{letter}", "raw": raw,
                             "entities": [{"entity_name": n, "entity_type": t} for n in names]})
         append_jsonl(path, records)
-        return True
+        return sum(len(r["entities"]) for r in records)
 
     def _backgrounds(self) -> list[dict]:
         """Stage 4: a background per entity (backgrounds.jsonl); N/A answers are kept there, marked."""
@@ -265,7 +268,7 @@ class SelfSeeder:
         """At least ``n`` seeds when the sources allow (fewer when they run out); resumable."""
         path = self.folder / "seeds.jsonl"
         seeds = [Seed(**r) for r in read_jsonl(path)]
-        rounds = 0
+        rounds = barren = 0
         while len(seeds) < n and rounds < max_rounds:
             rounds += 1
             done = {(s.entity_name, s.entity_type) for s in seeds}
@@ -273,7 +276,12 @@ class SelfSeeder:
             self.stats["na_dropped"] = sum(b["na"] for b in backgrounds)
             pending = [b for b in backgrounds if not b["na"] and (b["entity_name"], b["entity_type"]) not in done]
             if not pending:
-                if not self._more_entities(int((n - len(seeds)) * 1.5) + 1):
+                got = self._more_entities(int((n - len(seeds)) * 1.5) + 1)
+                if got is None:
+                    break
+                barren = barren + 1 if got == 0 else 0
+                if barren >= self.max_barren:  # the model lists no usable names: stop asking
+                    self.stats["stopped"] = f"{barren} rounds of entity requests gave no usable name"
                     break
                 continue
             seeds.extend(self._starters(pending))

@@ -90,3 +90,13 @@ def test_bad_seed_file_is_a_user_error(tmp_path):
     bad.write_text('["no tab here"]')
     with pytest.raises(UserError, match="name<TAB>type"):
         load_seed_file(bad)
+
+
+def test_a_model_that_names_nothing_stops_after_a_few_rounds(tmp_path):
+    backend = FakeBackend(rules=[lambda request, rng: "1. 2. 3."])  # no usable name, type or attribute
+    seeds = SelfSeeder(backend, tmp_path, seed=0, batch_size=4, max_barren=3).run(5)
+    assert seeds == []
+    records = [json.loads(x) for x in (tmp_path / "entities.jsonl").read_text().splitlines()]
+    # 1 call for types (default types are used and marked), then 3 barren rounds of 2 requests each
+    assert json.loads((tmp_path / "entity_types.json").read_text())["source"].startswith("default")
+    assert len(records) == 3 * 2 and backend.calls == 1 + 3
