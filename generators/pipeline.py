@@ -17,7 +17,7 @@ from .instructions import InstructionBook
 from .plans import make_plans, sequence_pool
 from .registry import GENERATORS
 from .runfolder import RunFolder
-from .seeding import SelfSeeder
+from .seeding import SelfSeeder, load_seed_file
 
 
 @dataclass(frozen=True)
@@ -92,15 +92,21 @@ def run_generation(config: GenerationConfig, train=None, backend=None,
     ``train`` is the human TRAIN corpus whose intent sequences are sampled (default: resolve
     ("human", "train")); ``backend`` overrides the one named in the config (tests).
     """
+    # everything a user can get wrong is checked before the run folder is touched
     generator_cls = GENERATORS.get(config.method)
-    folder = RunFolder(Path(config.out))
-    folder.check_config(config.identity())
     if train is None:
         from solid_bench.corpora import resolve
 
         train = resolve("human", "train")
     pool = sequence_pool(train, config.max_turns, config.min_count)
-    llm = backend if backend is not None else open_llm(config, folder.path)
+    if config.seeds_file:
+        load_seed_file(Path(config.seeds_file))
+    out = Path(config.out)
+    if out.exists() and not out.is_dir():
+        raise UserError(f"--out {out} is a file; name a folder for the run.")
+    llm = backend if backend is not None else open_llm(config, out)
+    folder = RunFolder(out)
+    folder.check_config(config.identity())
     model = getattr(llm, "model_id", config.model or "")
     extra: dict[str, Any] = {"train_corpus": {"spec": train.spec, "split": train.split, "sha256": train.sha256}}
     status = "running"
@@ -147,13 +153,16 @@ def run_generation(config: GenerationConfig, train=None, backend=None,
             if progress:
                 progress(finished, total)
         return manifest(status)
-    except BaseException:
+    except KeyboardInterrupt:
         status = "interrupted"
         raise
+    except BaseException:
+        status = "failed"
+        raise
     finally:
-        if status in ("interrupted", "running"):
+        if status in ("interrupted", "failed", "running"):
             try:
-                manifest("interrupted")
+                manifest("interrupted" if status == "running" else status)
             except Exception:  # the folder may be gone; the original error matters more
                 pass
 

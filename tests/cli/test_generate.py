@@ -47,7 +47,13 @@ def test_user_errors_exit_2(tiny_data, tmp_path, capsys):
     assert "Did you mean: solid" in capsys.readouterr().err
     assert main(["generate", "--backend", "fake", "--n", "0", "--out", str(tmp_path / "r")]) == 2
     assert main(["generate", "--backend", "fake", "--n", "2", "--out", str(tmp_path / "r"), "-o", "novalue"]) == 2
-    assert not (tmp_path / "r").exists()
+    assert main(["generate", "--backend", "fakes", "--n", "2", "--out", str(tmp_path / "r")]) == 2
+    assert "Did you mean: fake" in capsys.readouterr().err
+    bad = tmp_path / "bad.json"
+    bad.write_text('["no tab"]')
+    assert main(["generate", "--backend", "fake", "--n", "2", "--out", str(tmp_path / "r"), "--seeds", str(bad)]) == 2
+    assert "name<TAB>type" in capsys.readouterr().err
+    assert not (tmp_path / "r").exists()  # no partial run folder after a user error
 
 
 def _wait_for_lines(path, k, proc, timeout=60):
