@@ -68,6 +68,9 @@ def generate(
         est = estimate(config, train)
         typer.echo(json.dumps(est, indent=2))
         return
+    total = estimate(config, train)["total"]
+    typer.echo(f"[generate] estimate for {n} plans (upper bound when resuming): ~{total['llm_calls']} LLM calls, "
+               f"~{total['prompt_tokens'] + total['completion_tokens']} tokens", err=True)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
 
     columns = (TextColumn("dialogs"), BarColumn(), MofNCompleteColumn(), TextColumn("{task.fields[rate]}"),
