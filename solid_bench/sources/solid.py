@@ -55,10 +55,13 @@ class SolidSource:
         config = GenerationConfig(out=str(folder), n=default_n(), backend=os.environ.get("SOLID_BENCH_DEFAULT_BACKEND") or DEFAULT_BACKEND,
                                   batch_size=DEFAULT_BATCH, seeds_file=str(authors) if authors.is_file() else None)
         manifest = _manifest(folder)
-        if not manifest or manifest.get("status") != "complete" or manifest.get("config", {}).get("n", 0) < config.n:
-            print(f"[solid] the default SOLID corpus is missing or incomplete in {folder}; generating {config.n} "
-                  f"dialogs with {config.backend} (once; later runs reuse it)", file=sys.stderr, flush=True)
-            manifest = run_generation(config, log=lambda m: print(f"[solid] {m}", file=sys.stderr, flush=True))
+        if not _complete(manifest, config.n):
+            with _locked(folder.with_name(folder.name + ".lock")):  # one generator at a time; others wait
+                manifest = _manifest(folder)
+                if not _complete(manifest, config.n):
+                    print(f"[solid] the default SOLID corpus is missing or incomplete in {folder}; generating "
+                          f"{config.n} dialogs with {config.backend} (once; later runs reuse it)", file=sys.stderr, flush=True)
+                    manifest = run_generation(config, log=lambda m: print(f"[solid] {m}", file=sys.stderr, flush=True))
         if manifest.get("status") != "complete":
             raise UserError(f"The default SOLID run in {folder} stopped ({manifest.get('status')}); rerun to resume it.")
         dialogs = read_dialogs(folder, labels, source="solid", fmt="solid-bench-jsonl")
@@ -76,3 +79,28 @@ def _manifest(folder: Path) -> dict | None:
 
     path = folder / "manifest.json"
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
+
+
+def _complete(manifest: dict | None, n: int) -> bool:
+    return bool(manifest) and manifest.get("status") == "complete" and manifest.get("config", {}).get("n", 0) >= n
+
+
+class _locked:
+    """An exclusive advisory lock on ``path`` (POSIX flock), held for the with-block."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def __enter__(self):
+        import fcntl
+
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.fh = open(self.path, "a")
+        fcntl.flock(self.fh, fcntl.LOCK_EX)
+        return self
+
+    def __exit__(self, *exc):
+        import fcntl
+
+        fcntl.flock(self.fh, fcntl.LOCK_UN)
+        self.fh.close()

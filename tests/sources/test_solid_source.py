@@ -51,3 +51,20 @@ def test_the_authors_entity_list_is_used_when_present(tiny_data, monkeypatch):
     manifest = json.loads((default_folder() / "manifest.json").read_text())
     assert manifest["identity"]["seeds_file"] == str(path)
     assert {d.seed.entity_name for d in corpus.dialogs} <= {"Python", "Excel"}
+
+
+def test_two_processes_generate_the_default_once(tiny_data, tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "SOLID_BENCH_DEFAULT_BACKEND": "fake", "SOLID_BENCH_DEFAULT_SOLID_N": "8"}
+    code = "from solid_bench.corpora import resolve; print(resolve('solid', 'train').sha256)"
+    procs = [subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                              text=True) for _ in range(2)]
+    outs = [p.communicate(timeout=120) for p in procs]
+    assert all(p.returncode == 0 for p in procs), outs
+    assert outs[0][0] == outs[1][0]
+    assert sum("generating 8 dialogs" in err for _, err in outs) == 1
+    ids = [json.loads(x)["meta"]["plan_id"] for x in (default_folder() / "dialogs.jsonl").read_text().splitlines()]
+    assert len(ids) == len(set(ids))
