@@ -95,6 +95,7 @@ class InstructionBook:
 
     @staticmethod
     def key(intents: Iterable[str], role: str) -> str:
+        """The cache key 'FD_NF|user'."""
         return f"{combination(intents)}|{role}"
 
     def get(self, intents: Iterable[str], role: str) -> str:

@@ -28,6 +28,7 @@ class DialogPlan:
 
     @property
     def n_turns(self) -> int:
+        """Number of utterances the dialog must have."""
         return len(self.turns)
 
 

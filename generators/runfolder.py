@@ -164,10 +164,12 @@ class RunFolder:
 
     @property
     def n_accepted(self) -> int:
+        """Dialogs written so far."""
         return len(self._dialogs)
 
     @property
     def n_rejected(self) -> int:
+        """Rejected plans written so far."""
         return len(self._rejected)
 
     def append(self, dialogs: Sequence[dict], rejected: Sequence[dict]) -> None:

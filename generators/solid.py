@@ -118,6 +118,7 @@ class SolidGenerator:
         return {(intents, role) for p in plans for role, intents in p.turns}
 
     def prompt_hashes(self) -> dict[str, str]:
+        """Hashes of the templates this generator's turns use (kept in every dialog's meta)."""
         return {"turn": TURN.sha256, "merge_instructions": MERGE.sha256}
 
     def request(self, s: _State, t: int, attempt: int, call_seed: int) -> Request:

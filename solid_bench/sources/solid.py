@@ -42,11 +42,14 @@ def default_n() -> int:
 
 @SOURCES.register("solid")
 class SolidSource:
+    """The default SOLID run, generated on first use and then read from its run folder."""
+
     description = f"SOLID synthetic dialogs: the default run (generated on first use, {DEFAULT_N} dialogs, SmolLM2-135M)"
     splits = ("train", "valid", "test")
     synthetic = True
 
     def load(self, split: str, labels: LabelSet) -> Corpus:
+        """All dialogs of the default run (synthetic data has no splits), generating it if needed."""
         from ..formats import read_dialogs
         from ..generators.pipeline import GenerationConfig, run_generation
 
