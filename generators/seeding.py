@@ -29,12 +29,13 @@ LETTERS = "ABCDEFGHIJKLMNOPRSTW"
 DEFAULT_TYPES = ("Software Product", "Programming Language", "Operating System", "Device", "Web Browser",
                  "Video Game", "City", "Company", "Musician", "Sports Team")
 DEFAULT_ATTRIBUTES = ("price", "installation", "compatibility", "features", "history", "support")
-REFUSALS = ("i'm sorry", "i am sorry", "as an ai", "i cannot", "i can't", "sure", "here are", "here is",
+REFUSALS = ("i'm sorry", "i'm glad", "i'm ready", "i am ready", "i am sorry", "as an ai", "i cannot", "i can't", "sure", "here are", "here is",
             "note:", "i don't", "i do not", "unfortunately", "certainly")
 NA_MARKERS = ("n/a", "i don't know", "i do not know", "not familiar", "i'm not aware", "i am not aware",
               "i'm sorry", "i am sorry", "as an ai", "no information")
 _SENTENCE_WORDS = ("is", "are", "was", "were", "type", "entities", "names", "list", "start", "starts", "letter",
                    "here", "these", "those", "which", "that")
+_NOT_ATTRIBUTES = ("attribute", "attributes", "example", "examples", "entity", "type")
 _BULLET = re.compile(r"^\s*(?:[-*•]+|\(?\d+[.)]|[a-zA-Z][.)](?=\s))\s*")
 
 
@@ -93,8 +94,9 @@ def clip_words(text: str, n: int) -> str:
     return " ".join(text.split()[:n])
 
 
-def clean_starter(text: str) -> str:
-    """The first question of a starter answer, without quotes or a label; '' if there is none."""
+def clean_starter(text: str, entity: str = "") -> str:
+    """The first question of a starter answer, without quotes or a label; '' if there is none, if it
+    is an assistant's reply ("How can I help you?") or, when ``entity`` is given, if it does not name it."""
     text = " ".join(text.strip().strip("\"'").split())
     for prefix in ("Question:", "User:", "Q:"):
         if text.lower().startswith(prefix.lower()):
@@ -102,7 +104,13 @@ def clean_starter(text: str) -> str:
     if "?" in text:
         text = text[: text.index("?") + 1]
     text = text.strip("\"' ")
-    return text if len(text.split()) >= 3 and "?" in text else ""
+    low = text.lower()
+    if len(text.split()) < 3 or "?" not in text or low.startswith(REFUSALS) or "help you" in low or "assist you" in low:
+        return ""
+    names = {w for w in re.findall(r"\w+", entity.lower()) if len(w) >= 3}
+    if names and not names & set(re.findall(r"\w+", low)):
+        return ""
+    return text
 
 
 def load_seed_file(path: Path) -> list[dict]:
@@ -193,7 +201,7 @@ class SelfSeeder:
             raws = self._ask("attributes", [self._req(ATTRIBUTES.messages(k=self.n_attributes, entity_type=t), f"attr:{t}")
                                             for t in todo])
             for t, raw in zip(todo, raws):
-                attrs = parse_list(raw, max_words=4, exclude=[t, *t.split()])[: self.n_attributes]
+                attrs = parse_list(raw, max_words=4, exclude=[t, *t.split(), *_NOT_ATTRIBUTES])[: self.n_attributes]
                 table[t] = {"attributes": attrs or list(DEFAULT_ATTRIBUTES), "source": "llm" if attrs else "default"}
             write_json_atomic(path, table)
         return {t: v["attributes"] for t, v in table.items()}
@@ -300,7 +308,7 @@ class SelfSeeder:
                                                                 attribute=a, background=clip_words(b["background"], 80)),
                                                f"starter:{b['entity_name']}|{b['entity_type']}", max_new_tokens=48)
                                      for b, a in ask])
-        starters = {id(b): clean_starter(r) for (b, _), r in zip(ask, raws)}
+        starters = {id(b): clean_starter(r, b["entity_name"]) for (b, _), r in zip(ask, raws)}
         out = []
         for b, a in chosen:
             starter = b.get("starter") or starters.get(id(b), "")

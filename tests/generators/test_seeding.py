@@ -32,6 +32,10 @@ def test_na_detection_and_starter_cleaning():
     assert not is_na("Python is a programming language created by Guido van Rossum.")
     assert clean_starter('"How do I install Python on Windows? I tried twice."') == "How do I install Python on Windows?"
     assert clean_starter("Python is nice.") == ""
+    assert clean_starter("How can I help you?") == ""  # an assistant's line, not a user's question
+    assert clean_starter("I'm sorry for the misunderstanding. Can you assist me with Python?") == ""
+    assert clean_starter("How do I update the driver?", entity="Python") == ""  # does not name the entity
+    assert clean_starter("How do I update Python drivers?", entity="Python") == "How do I update Python drivers?"
 
 
 def test_stages_write_artifacts_and_drop_na(tmp_path):
