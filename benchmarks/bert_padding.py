@@ -1,15 +1,19 @@
 """Speed of `bert` training and prediction: dynamic padding + length grouping vs fixed max-length padding.
 
-Both modes use the same encoder, max_length, batch size, training examples and number of
-optimizer steps, side by side in one run, repeated; medians are printed. Needs SOLID_BENCH_DATA
+Both modes use the same encoder, max_length, batch size and number of optimizer steps over the
+whole training split (so the length-grouped sampler sees all of it, as in a real epoch: grouping
+within a small subset would group nothing), side by side in one run, repeated with different
+seeds; medians are printed. The grouped sampler sorts each mega-batch of 50 batches longest
+first, so time at least 50 steps (e.g. ``--steps 50 --batch-size 4`` on a CPU), or the timed
+steps are only the longest ones. Needs SOLID_BENCH_DATA
 (MSDialog-IntentPred train split). Usage:
 
-    nice -n 5 python benchmarks/bert_padding.py --steps 10 --repeats 3 --max-length 128 --threads 2
-    python benchmarks/bert_padding.py --steps 50 --repeats 3 --full-epoch      # on a GPU
+    nice -n 5 python benchmarks/bert_padding.py --steps 50 --batch-size 4 --repeats 3 --max-length 256 --threads 2
+    python benchmarks/bert_padding.py --steps 100 --repeats 3 --full-epoch      # on a GPU
 
 Training utterances/second come from the Trainer's own loop time (model loading and
-tokenization excluded); prediction utterances/second from ``predict_proba`` over the same
-examples. The one-epoch time over all training utterances is extrapolated from the training
+tokenization excluded); prediction utterances/second from ``predict_proba`` over a random
+sample of steps x batch-size training utterances. The one-epoch time over all training utterances is extrapolated from the training
 rate and, with ``--full-epoch``, also measured once per mode.
 """
 
@@ -25,7 +29,7 @@ MODES = {"dynamic+grouped": False, "fixed max_length": True}  # name -> pad_to_m
 def _fit(train, labels, args, pad: bool, seed: int, steps: int):
     from solid_bench.predictors.bert import Bert
 
-    params = dict(max_length=args.max_length, batch_size=args.batch_size, epochs=1, max_steps=steps,
+    params = dict(max_length=args.max_length, batch_size=args.batch_size, eval_batch_size=args.batch_size, epochs=1, max_steps=steps,
                   pad_to_max_length=pad, torch_threads=args.threads, patience=None)
     if args.model:
         params["model"] = args.model
@@ -36,7 +40,7 @@ def main(argv=None) -> None:
     """Run the side-by-side timing and print per-repeat figures, medians and ratios."""
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None, help="encoder path or hub id (default: the bundled MiniLM)")
-    ap.add_argument("--steps", type=int, default=10, help="optimizer steps per timed training run")
+    ap.add_argument("--steps", type=int, default=50, help="optimizer steps per timed training run (>= 50: one mega-batch)")
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--max-length", type=int, default=128)
     ap.add_argument("--repeats", type=int, default=3)
@@ -54,14 +58,14 @@ def main(argv=None) -> None:
     labels, full = corpus.labels, Examples.from_dialogs(corpus.dialogs)
     n = min(len(full), args.steps * args.batch_size)
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({torch.get_num_threads()} threads)"
-    print(f"device: {device}; {len(full)} training utterances; timed subset {n} = {args.steps} steps x {args.batch_size}; "
+    print(f"device: {device}; {len(full)} training utterances; {args.steps} timed steps x {args.batch_size}; predict sample {n}; "
           f"max_length {args.max_length}; {args.repeats} repeats", flush=True)
 
     rates: dict[str, dict[str, list[float]]] = {m: {"train": [], "predict": []} for m in MODES}
     for r in range(args.repeats):
         subset = full.subset(np.random.default_rng(r).permutation(len(full))[:n])
         for mode, pad in MODES.items():
-            model = _fit(subset, labels, args, pad, seed=r, steps=args.steps)
+            model = _fit(full, labels, args, pad, seed=r, steps=args.steps)
             train_rate = args.steps * args.batch_size / model.train_runtime_
             t0 = time.perf_counter()
             model.predict_proba(subset)
