@@ -81,7 +81,7 @@ def reject_reason(text: str, previous: list[str], intents: tuple[str, ...]) -> s
     norm, bag = _norm(text), set(_norm(text).split())
     for prev in previous:
         pbag = set(_norm(prev).split())
-        if norm == _norm(prev) or (len(bag) >= 5 and len(bag & pbag) / len(bag | pbag) >= 0.9):
+        if norm == _norm(prev) or (len(bag) >= 5 and len(bag & pbag) / len(bag | pbag) >= 0.8):
             return "repeated"
     if set(intents) <= _QUESTION_ONLY and "?" not in text:
         return "no_question"
