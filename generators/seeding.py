@@ -51,6 +51,8 @@ def noise_reason(name: str, max_chars: int = 60, max_words: int = 6) -> str | No
     low = name.lower()
     if len(name) <= 2:
         return "too_short"
+    if re.search(r"[.!?]\s", name) or name.count(",") >= 2 or low.startswith(("i'm", "i am ", "i ", "hello", "hi ")):
+        return "not_a_name"  # a sentence or a list, not one name
     if re.search(r"[,-]\s*[A-Za-z]$", name):
         return "fragment"  # "Artist - O": a type and a letter, not a name
     if sum(ch.isdigit() for ch in name) > len(name) / 2 or not any(ch.isalpha() for ch in name):

@@ -22,7 +22,10 @@ def test_parse_list_drops_numbers_junk_overlong_duplicates_and_refusals():
 
 
 @pytest.mark.parametrize("name,reason", [("42", "too_short"), ("2019", "number"), ("ab", "too_short"),
-                                         ("Sure, here are five", "refusal"), ("Windows 10", None), ("C++ 17", None)])
+                                         ("Sure, here are five", "refusal"), ("Windows 10", None), ("C++ 17", None),
+                                         ("Hello. I'm so glad you asked", "not_a_name"),
+                                         ("I'm a business, not a businessperson", "not_a_name"),
+                                         ("Abcde, Abcdef, Abcddef", "not_a_name"), ("Washington, D.C.", None)])
 def test_noise_reason(name, reason):
     assert noise_reason(name) == reason
 
