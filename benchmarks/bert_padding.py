@@ -57,7 +57,7 @@ def main(argv=None) -> None:
     corpus = resolve("human", "train")
     labels, full = corpus.labels, Examples.from_dialogs(corpus.dialogs)
     n = min(len(full), args.steps * args.batch_size)
-    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({torch.get_num_threads()} threads)"
+    device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({args.threads or torch.get_num_threads()} torch threads)"
     print(f"device: {device}; {len(full)} training utterances; {args.steps} timed steps x {args.batch_size}; predict sample {n}; "
           f"max_length {args.max_length}; {args.repeats} repeats", flush=True)
 
