@@ -98,6 +98,8 @@ def _check_spec(spec: str, key: str, base_dir: Path, errors: list[str]) -> None:
             size, _, how = sample.partition(":")
             if not size.isdigit() or int(size) <= 0:
                 errors.append(f"{key}: {part!r} needs a positive size after '@', e.g. solid@500.")
+            if how.startswith("lmq"):
+                import solid_bench.generators.lmq  # noqa: F401  registers lmq-high
             if how and how not in STRATEGIES:
                 errors.append(f"{key}: unknown sampling strategy {how!r}.{did_you_mean(how, list(STRATEGIES))}")
 

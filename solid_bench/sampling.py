@@ -54,6 +54,8 @@ def sample(corpus, n: int, how: str = "random", seed: int = 0):
 
     from .corpora import Corpus
 
+    if how not in STRATEGIES and how.startswith("lmq"):
+        import solid_bench.generators.lmq  # noqa: F401  registers lmq-high (bands from the human train split)
     if how not in STRATEGIES:
         raise UserError(f"Unknown sampling strategy {how!r}.{did_you_mean(how, list(STRATEGIES))} Known: {', '.join(sorted(STRATEGIES))}.")
     if n > len(corpus.dialogs):
