@@ -271,6 +271,7 @@ class Bert:
     def predict_proba(self, examples) -> np.ndarray:
         """(n, n_labels) sigmoid probabilities, predicted in length-sorted batches."""
         import torch
+
         self._set_threads()
         n = len(examples)
         out = np.zeros((n, len(self.labels_)), dtype=np.float64)
