@@ -48,7 +48,8 @@ def main(argv: list[str] | None = None) -> int:
 
     _load_commands()
     try:
-        app(args=argv, standalone_mode=False, prog_name="solid-bench")
+        # With standalone_mode=False click returns (not raises) the code of a typer.Exit.
+        rc = app(args=argv, standalone_mode=False, prog_name="solid-bench")
     except UserError as e:
         typer.echo(f"error: {e}", err=True)
         return 2
@@ -63,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         typer.echo("Interrupted; rerun the same command to resume.", err=True)
         return 130
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":  # pragma: no cover
