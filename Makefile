@@ -4,6 +4,12 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 export HF_HUB_OFFLINE ?= 1
 export TOKENIZERS_PARALLELISM ?= false
+# Human data: $SOLID_BENCH_DATA, else the shared folder beside this checkout when there is one.
+ifeq ($(SOLID_BENCH_DATA),)
+ifneq ($(wildcard ../shared/data/msdialog-intentpred),)
+export SOLID_BENCH_DATA := $(abspath ../shared/data)
+endif
+endif
 
 .PHONY: setup demo test bench clean
 
