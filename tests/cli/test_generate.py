@@ -90,7 +90,10 @@ def test_kill_9_then_rerun_holds_every_plan_exactly_once(tiny_data, tmp_path):
 
 def test_ctrl_c_says_how_to_resume(tiny_data, tmp_path):
     out = tmp_path / "run"
-    proc = subprocess.Popen(_cmd(out, 50, "-o", "delay=0.2"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    # A foreground Ctrl-C: restore SIGINT's default in the child, since an earlier test (or a
+    # non-interactive shell) may have left it ignored, and ignored signals are inherited.
+    proc = subprocess.Popen(_cmd(out, 50, "-o", "delay=0.2"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     assert _wait_for_lines(out / "costs.jsonl", 3, proc)
     proc.send_signal(signal.SIGINT)
     _, err = proc.communicate(timeout=60)
