@@ -12,7 +12,7 @@ from solid_bench.corpora import resolve
 from solid_bench.metrics import score
 from solid_bench.predictors import PREDICTORS
 from solid_bench.runner import Cell, run_cell, split_validation
-from solid_bench.schema import MSDIALOG, Dialog, Utterance, dialog_to_json
+from solid_bench.schema import Dialog, Utterance, dialog_to_json
 
 
 def _matrix(strings, codes):

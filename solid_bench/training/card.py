@@ -59,7 +59,7 @@ def render_card(info: dict) -> str:
                   f"{'reverse pairing: chosen = model output' if cfg['reverse_pairs'] else 'chosen = SOLID dialog, rejected = model output'})."]
     env = info.get("environment", {})
     lines += ["", "## Run", f"- device: {info['device']}, total time {info['seconds']:.1f} s",
-              f"- versions: " + ", ".join(f"{k} {v}" for k, v in sorted(env.items())), ""]
+              "- versions: " + ", ".join(f"{k} {v}" for k, v in sorted(env.items())), ""]
     return "\n".join(lines)
 
 

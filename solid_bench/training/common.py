@@ -135,3 +135,28 @@ def log_losses(log_history: list[dict]) -> dict:
         "train_loss_by_step": train,
         "eval_loss_by_step": evals,
     }
+
+
+def run_stage(trainer_cls, args, model, tokenizer, train, valid, keys: tuple[str, ...], cfg: TrainConfig, stage_dir: Path) -> dict:
+    """Build a TRL trainer, train (resuming from the last checkpoint), evaluate; the common summary fields."""
+    from .sft import to_dataset
+
+    trainer = trainer_cls(
+        model=model,
+        args=args,
+        train_dataset=to_dataset(train, keys),
+        eval_dataset=to_dataset(valid, keys) if valid else None,
+        processing_class=tokenizer,
+        peft_config=lora_config(cfg) if cfg.lora else None,
+    )
+    resume = last_checkpoint(stage_dir)
+    out = trainer.train(resume_from_checkpoint=resume)
+    eval_loss = trainer.evaluate()["eval_loss"] if valid else None
+    return {
+        "trainer": trainer,
+        "global_step": trainer.state.global_step,
+        "resumed_from": Path(resume).name if resume else None,
+        "train_loss_mean": out.training_loss,
+        "eval_loss": eval_loss,
+        **log_losses(trainer.state.log_history),
+    }

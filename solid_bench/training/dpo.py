@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Sequence
 
 from ..errors import UserError
-from .common import done_summary, is_done, last_checkpoint, load_model_and_tokenizer, log_losses, lora_config, save_final, trainer_kwargs
+from .common import done_summary, is_done, load_model_and_tokenizer, run_stage, save_final, trainer_kwargs
 from .config import TrainConfig
 
 
@@ -72,29 +72,14 @@ def train_dpo(cfg: TrainConfig, sft_model: Path, train: Sequence[dict], valid: S
     t0 = time.perf_counter()
     model, tokenizer = load_model_and_tokenizer(str(sft_model), cfg.lora)
     keys = ("prompt", "chosen", "rejected")
-    from .sft import to_dataset
-
     args = DPOConfig(**trainer_kwargs(cfg, stage_dir, bool(valid), cfg.dpo_epochs, cfg.dpo_lr), beta=cfg.dpo_beta)
-    trainer = DPOTrainer(
-        model=model,
-        args=args,
-        train_dataset=to_dataset(train, keys),
-        eval_dataset=to_dataset(valid, keys) if valid else None,
-        processing_class=tokenizer,
-        peft_config=lora_config(cfg) if cfg.lora else None,
-    )
-    resume = last_checkpoint(stage_dir)
-    out = trainer.train(resume_from_checkpoint=resume)
-    eval_loss = trainer.evaluate()["eval_loss"] if valid else None
+    result = run_stage(DPOTrainer, args, model, tokenizer, train, valid, keys, cfg, stage_dir)
+    trainer = result.pop("trainer")
     summary = {
         "stage": "dpo",
-        "global_step": trainer.state.global_step,
-        "resumed_from": Path(resume).name if resume else None,
         "train_pairs": len(train),
         "valid_pairs": len(valid),
-        "train_loss_mean": out.training_loss,
-        "eval_loss": eval_loss,
-        **log_losses(trainer.state.log_history),
+        **result,
         "seconds": time.perf_counter() - t0,
     }
     save_final(trainer.model, tokenizer, stage_dir, cfg.lora, summary)

@@ -6,16 +6,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from .common import (
-    done_summary,
-    is_done,
-    last_checkpoint,
-    load_model_and_tokenizer,
-    log_losses,
-    lora_config,
-    save_final,
-    trainer_kwargs,
-)
+from .common import done_summary, is_done, load_model_and_tokenizer, run_stage, save_final, trainer_kwargs
 from .config import TrainConfig
 
 
@@ -56,27 +47,14 @@ def train_sft(cfg: TrainConfig, base: str, train: Sequence[dict], valid: Sequenc
         raise UserError(f"No training dialog's prompt fits in --max-length {cfg.max_length}; raise --max-length.")
     keys = ("prompt", "completion")
     args = SFTConfig(**trainer_kwargs(cfg, stage_dir, bool(valid), cfg.epochs, cfg.lr), completion_only_loss=True)
-    trainer = SFTTrainer(
-        model=model,
-        args=args,
-        train_dataset=to_dataset(train, keys),
-        eval_dataset=to_dataset(valid, keys) if valid else None,
-        processing_class=tokenizer,
-        peft_config=lora_config(cfg) if cfg.lora else None,
-    )
-    resume = last_checkpoint(stage_dir)
-    out = trainer.train(resume_from_checkpoint=resume)
-    eval_loss = trainer.evaluate()["eval_loss"] if valid else None
+    result = run_stage(SFTTrainer, args, model, tokenizer, train, valid, keys, cfg, stage_dir)
+    trainer = result.pop("trainer")
     summary = {
         "stage": "sft",
-        "global_step": trainer.state.global_step,
-        "resumed_from": Path(resume).name if resume else None,
         "train_examples": len(train),
         "valid_examples": len(valid),
         "dropped_too_long": dropped_train + dropped_valid,
-        "train_loss_mean": out.training_loss,
-        "eval_loss": eval_loss,
-        **log_losses(trainer.state.log_history),
+        **result,
         "seconds": time.perf_counter() - t0,
     }
     save_final(trainer.model, tokenizer, stage_dir, cfg.lora, summary)

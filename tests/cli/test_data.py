@@ -6,7 +6,6 @@ import json
 import re
 import socket
 
-import pytest
 from conftest import needs_real_data
 
 from solid_bench.cli import main
