@@ -41,3 +41,12 @@ def line_of_key(text: str, key: str) -> int:
     """Line number (1-based) where ``"key":`` first appears in ``text``; 1 if not found."""
     m = re.search(r'(?<!\\)"' + re.escape(key) + r'"\s*:', text)
     return text.count("\n", 0, m.start()) + 1 if m else 1
+
+
+def dialog_objects(path: Path):
+    """Yield (dialog id, dialog object, whole text) from a JSON object of dialogs, each with an 'utterances' list."""
+    obj, text = load_object(path)
+    for key, dlg in obj.items():
+        if not isinstance(dlg, dict) or not isinstance(dlg.get("utterances"), list):
+            raise UserError(f"{path}:{line_of_key(text, key)}: dialog {key} needs an 'utterances' list.")
+        yield key, dlg, text

@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import UserError
 from ..schema import Dialog, LabelSet
 from . import FORMATS
-from ._jsonutil import has_key, head, line_of_key, load_object
+from ._jsonutil import dialog_objects, has_key, head, line_of_key
 from .msdialog_json import build_utterance, parse_codes, position
 
 
@@ -39,11 +39,8 @@ class MantisJSON:
     @staticmethod
     def read(path: Path, labels: LabelSet, source: str) -> list[Dialog]:
         """Dialogs whose ``has_intent_labels`` is true (or, without it, fully labelled), in ``utterance_pos`` order."""
-        obj, text = load_object(path)
         dialogs = []
-        for key, dlg in obj.items():
-            if not isinstance(dlg, dict) or not isinstance(dlg.get("utterances"), list):
-                raise UserError(f"{path}:{line_of_key(text, key)}: dialog {key} needs an 'utterances' list.")
+        for key, dlg, text in dialog_objects(path):
             flag = dlg.get("has_intent_labels")
             if flag is False or (flag is None and not all(isinstance(u, dict) and u.get("intent") for u in dlg["utterances"])):
                 continue  # MANtIS labels intents on a subset of its dialogs only

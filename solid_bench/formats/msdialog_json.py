@@ -8,7 +8,7 @@ from pathlib import Path
 from ..errors import UserError
 from ..schema import Dialog, LabelSet, Utterance
 from . import FORMATS
-from ._jsonutil import has_key, head, line_of_key, load_object
+from ._jsonutil import dialog_objects, has_key, head, line_of_key
 
 _ROLES = {"user": "user", "agent": "agent"}
 
@@ -64,11 +64,8 @@ class MSDialogJSON:
     @staticmethod
     def read(path: Path, labels: LabelSet, source: str) -> list[Dialog]:
         """All dialogs, utterances in ``utterance_pos`` order, tags checked against ``labels``."""
-        obj, text = load_object(path)
         dialogs = []
-        for key, dlg in obj.items():
-            if not isinstance(dlg, dict) or not isinstance(dlg.get("utterances"), list):
-                raise UserError(f"{path}:{line_of_key(text, key)}: dialog {key} needs an 'utterances' list.")
+        for key, dlg, text in dialog_objects(path):
             raw = sorted(dlg["utterances"], key=position)
             utts = []
             for u in raw:
