@@ -1,4 +1,4 @@
-"""A whole generation run: seeds -> plans -> instructions -> batches of dialogs into a run folder.
+"""A whole generation run: seeds -> plans -> instructions -> dialogs (continuous batches) into a run folder.
 
 Used by ``solid-bench generate`` and by the ``solid`` corpus. Resumable (plan ids already written
 are skipped), stops cleanly at a token budget, and can estimate calls and tokens without any LLM.
@@ -85,6 +85,19 @@ def _log(msg: str) -> None:
     print(f"[generate] {msg}", file=sys.stderr, flush=True)
 
 
+def _outcomes(generator, plans, batch_size: int, admit: Callable[[], bool]):
+    """(accepted, rejected) as dialogs finish: the generator's continuous batches when it has
+    ``stream``, else ``generate`` on consecutive chunks of ``batch_size`` plans. No new plan is
+    started once ``admit()`` is False; started ones are finished."""
+    if hasattr(generator, "stream"):
+        yield from generator.stream(plans, batch_size, admit)
+        return
+    for i in range(0, len(plans), batch_size):
+        if not admit():
+            return
+        yield generator.generate(plans[i:i + batch_size])
+
+
 def run_generation(config: GenerationConfig, train=None, backend=None,
                    progress: Callable[[int, int], None] | None = None, log: Callable[[str], None] = _log) -> dict:
     """Generate ``config.n`` plans into ``config.out`` (resuming); returns the final manifest.
@@ -133,25 +146,25 @@ def run_generation(config: GenerationConfig, train=None, backend=None,
         done = folder.done_plan_ids()
         todo = [p for p in plans if p.plan_id not in done]
         total, finished = len(plans), len(plans) - len(todo)
-        log(f"{finished} of {total} plans already done; generating {len(todo)} in batches of {config.batch_size}")
+        log(f"{finished} of {total} plans already done; generating {len(todo)}, up to {config.batch_size} at a time")
         if progress:
             progress(finished, total)
-        status = "complete"
-        for i in range(0, len(todo), config.batch_size):
-            if config.budget_tokens is not None and folder.meter.spent_tokens >= config.budget_tokens:
-                status = "budget_reached"
-                log(f"token budget {config.budget_tokens} reached ({folder.meter.spent_tokens} spent); "
-                    "rerun with a larger --budget-tokens to continue")
-                break
-            batch = todo[i:i + config.batch_size]
-            dialogs, rejected = generator.generate(batch)
-            from solid_bench.schema import dialog_to_dict
+        from solid_bench.schema import dialog_to_dict
 
+        def budget_left() -> bool:
+            return config.budget_tokens is None or folder.meter.spent_tokens < config.budget_tokens
+
+        for dialogs, rejected in _outcomes(generator, todo, config.batch_size, budget_left):
+            # written as each dialog finishes: an interrupt loses at most the dialogs in flight
             folder.append([dialog_to_dict(d) for d in dialogs], rejected)
-            finished += len(batch)
+            finished += len(dialogs) + len(rejected)
             manifest("running")
             if progress:
                 progress(finished, total)
+        status = "complete" if finished >= total else "budget_reached"
+        if status == "budget_reached":
+            log(f"token budget {config.budget_tokens} reached ({folder.meter.spent_tokens} spent); "
+                "rerun with a larger --budget-tokens to continue")
         return manifest(status)
     except KeyboardInterrupt:
         status = "interrupted"

@@ -1,5 +1,6 @@
-"""SOLID turn-by-turn generation (Askari et al. 2024), batched: every dialog of a batch advances one
-turn together in one backend call; rejected utterances are retried together too.
+"""SOLID turn-by-turn generation (Askari et al. 2024) with continuous batching: a pool of dialogs
+advances one utterance each per backend call (a new turn or a retry, in the same call), and a
+finished dialog's place goes to the next plan at once, so calls stay full until the tail.
 
 The first utterance of a plan that starts with (user, OQ) is the seed's conversation starter.
 Every later utterance is written for its role and intents, from the entity, its type, the
@@ -14,6 +15,7 @@ from __future__ import annotations
 import random
 import re
 from dataclasses import dataclass, field
+from typing import Callable, Iterable, Iterator
 
 from solid_bench.llm.base import Request
 from solid_bench.schema import Dialog, Utterance
@@ -91,12 +93,18 @@ def reject_reason(text: str, previous: list[str], intents: tuple[str, ...]) -> s
 @dataclass
 class _State:
     plan: DialogPlan
+    t: int = 0  # the utterance being written
+    attempt: int = 0  # tries so far for utterance t
     utts: list = field(default_factory=list)
     cost: dict = field(default_factory=empty_cost)
     attempts: list = field(default_factory=list)
     retries: int = 0
     failed: str | None = None
     failed_turn: int = -1
+
+    @property
+    def finished(self) -> bool:
+        return self.failed is not None or self.t >= self.plan.n_turns
 
 
 @GENERATORS.register("solid")
@@ -122,7 +130,11 @@ class SolidGenerator:
         return {"turn": TURN.sha256, "merge_instructions": MERGE.sha256}
 
     def request(self, s: _State, t: int, attempt: int, call_seed: int) -> Request:
-        """The chat request for utterance ``t`` of ``s`` (history bounded to the last few turns)."""
+        """The chat request for utterance ``t`` of ``s`` (history bounded to the last few turns).
+
+        A retry samples again at the run's temperature with the step's seed, so it shares the
+        step's backend batch; only greedy runs (temperature 0) retry at 0.9, as greedy would repeat.
+        """
         seed = s.plan.seed
         role, intents = s.plan.turns[t]
         past = [(u.role, clip_words(u.text, self.utterance_words)) for u in s.utts[max(0, t - self.history):t]]
@@ -131,51 +143,84 @@ class SolidGenerator:
             attribute=seed.attribute or "use", background=clip_words(seed.background, self.background_words) or "(none)",
             instruction=self.book.get(intents, role),
         )
-        temperature = self.temperature if attempt == 0 else max(self.temperature, 0.9)
+        temperature = self.temperature if attempt == 0 or self.temperature > 0 else 0.9
         return Request(messages, max_new_tokens=self.max_new_tokens, temperature=temperature, seed=call_seed,
                        stop=("\nUser:", "\nAgent:"))
 
-    def _call_seed(self, t: int, attempt: int, batch_key: str) -> int:
-        # one seed per call (backends batch only requests with equal decoding parameters)
-        return random.Random(f"{self.seed}:{batch_key}:{t}:{attempt}").randrange(2**31)
+    def _start(self, plan: DialogPlan) -> _State:
+        """A new dialog state; a plan opening with (user, OQ) gets its seed's starter as utterance 0."""
+        s = _State(plan)
+        role, intents = plan.turns[0] if plan.turns else ("", ())
+        if role == "user" and tuple(intents) == ("OQ",) and plan.seed.starter:
+            s.utts.append(Utterance(role, plan.seed.starter, tuple(intents)))
+            s.t = 1
+        return s
 
-    def generate(self, plans: list[DialogPlan]) -> tuple[list[Dialog], list[dict]]:
-        """Generate one batch of plans; returns (accepted dialogs, rejection records)."""
-        states = [_State(p) for p in plans]
-        batch_key = plans[0].plan_id if plans else ""
-        for t in range(max((p.n_turns for p in plans), default=0)):
-            todo = []
-            for s in states:
-                if s.failed or t >= s.plan.n_turns:
-                    continue
-                role, intents = s.plan.turns[t]
-                if t == 0 and role == "user" and tuple(intents) == ("OQ",) and s.plan.seed.starter:
-                    s.utts.append(Utterance(role, s.plan.seed.starter, tuple(intents)))
-                else:
-                    todo.append(s)
-            for attempt in range(self.retries + 1):
-                if not todo:
+    def _take(self, s: _State, c) -> None:
+        """Clean one completion for ``s``'s current utterance; accept it, or count a failed try."""
+        add_completions(s.cost, [c])
+        role, intents = s.plan.turns[s.t]
+        text = clean_utterance(c.text, truncated=c.finish_reason == "length")
+        reason = reject_reason(text, [u.text for u in s.utts], tuple(intents))
+        if reason is None:
+            s.utts.append(Utterance(role, text, tuple(intents)))
+            s.retries += s.attempt
+            s.t, s.attempt = s.t + 1, 0
+            return
+        s.attempts.append({"turn": s.t, "attempt": s.attempt, "reason": reason, "raw": c.text[:400]})
+        s.attempt += 1
+        if s.attempt > self.retries:
+            s.failed, s.failed_turn = reason, s.t
+
+    def stream(self, plans: Iterable[DialogPlan], batch_size: int,
+               admit: Callable[[], bool] | None = None) -> Iterator[tuple[list[Dialog], list[dict]]]:
+        """Continuous batching: yields (accepted, rejected) of the dialogs that finished at each step.
+
+        A pool of up to ``batch_size`` dialogs is kept; each step sends every pooled dialog's next
+        request (a new utterance or a retry) in ONE backend call with one sampling seed, then
+        finished dialogs leave the pool and queued plans take their places, so calls stay full
+        until the tail. ``admit()`` returning False stops admitting plans (a token budget); the
+        pool is still finished. Deterministic for the same plans, batch size, seed and backend.
+        """
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        queue = iter(plans)
+        pool: list[_State] = []
+        key, step, open_queue = None, 0, True
+        while True:
+            done: list[_State] = []
+            while open_queue and len(pool) < batch_size and (admit is None or admit()):
+                plan = next(queue, None)
+                if plan is None:
+                    open_queue = False
                     break
-                call_seed = self._call_seed(t, attempt, batch_key)
-                completions = self.backend.complete([self.request(s, t, attempt, call_seed) for s in todo])
+                key = plan.plan_id if key is None else key
+                s = self._start(plan)
+                (done if s.finished else pool).append(s)
+            if open_queue and admit is not None and len(pool) < batch_size and not admit():
+                open_queue = False
+            if pool:
+                call_seed = random.Random(f"{self.seed}:{key}:{step}").randrange(2**31)
+                completions = self.backend.complete([self.request(s, s.t, s.attempt, call_seed) for s in pool])
                 if self.meter is not None:
                     self.meter.add("turns", completions)
-                again = []
-                for s, c in zip(todo, completions):
-                    add_completions(s.cost, [c])
-                    role, intents = s.plan.turns[t]
-                    text = clean_utterance(c.text, truncated=c.finish_reason == "length")
-                    reason = reject_reason(text, [u.text for u in s.utts], tuple(intents))
-                    if reason is None:
-                        s.utts.append(Utterance(role, text, tuple(intents)))
-                        s.retries += attempt
-                    else:
-                        s.attempts.append({"turn": t, "attempt": attempt, "reason": reason, "raw": c.text[:400]})
-                        again.append(s)
-                todo = again
-            for s in todo:
-                s.failed, s.failed_turn = s.attempts[-1]["reason"], t
-        return self._outcomes(states)
+                for s, c in zip(pool, completions):
+                    self._take(s, c)
+                done += [s for s in pool if s.finished]
+                pool = [s for s in pool if not s.finished]
+                step += 1
+            if done:
+                yield self._outcomes(done)
+            if not pool and not open_queue:
+                return
+
+    def generate(self, plans: list[DialogPlan], batch_size: int | None = None) -> tuple[list[Dialog], list[dict]]:
+        """Generate plans (continuous batches of ``batch_size``, default all); returns (accepted, rejected)."""
+        dialogs, rejected = [], []
+        for d, r in self.stream(plans, batch_size or max(1, len(plans))):
+            dialogs += d
+            rejected += r
+        return dialogs, rejected
 
     def _outcomes(self, states: list[_State]) -> tuple[list[Dialog], list[dict]]:
         model = getattr(self.backend, "model_id", "")

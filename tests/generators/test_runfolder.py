@@ -136,3 +136,36 @@ def test_run_folder_counts(tmp_path):
     assert reopened.done_plan_ids() == {"p1", "p2", "p3"}
     assert reopened.counts() == {"accepted": 1, "rejected": 2, "rejected_by_reason": {"empty": 2},
                                  "mean_turns": 3.0, "retried_utterances": 2}
+
+
+class _Interrupting(FakeBackend):
+    """The fake backend, interrupted (as by Ctrl-C) at its ``at``-th turn call."""
+
+    def __init__(self, at: int, **kw):
+        super().__init__(**kw)
+        self.at, self.turn_calls = at, 0
+
+    def complete(self, requests):
+        if self._is_turn(requests):
+            self.turn_calls += 1
+            if self.turn_calls == self.at:
+                raise KeyboardInterrupt
+        return super().complete(requests)
+
+    @staticmethod
+    def _is_turn(requests):
+        from solid_bench.generators.prompts import stage_of
+
+        return bool(requests) and stage_of(requests[0].messages[0][1]) == "turn"
+
+
+def test_dialogs_are_written_as_they_finish_and_an_interrupt_loses_only_those_in_flight(tmp_path, tiny_train):
+    out = tmp_path / "run"
+    config = GenerationConfig(out=str(out), n=12, backend="fake", batch_size=3, cache=False)
+    with pytest.raises(KeyboardInterrupt):
+        run_generation(config, train=tiny_train, backend=_Interrupting(at=8), log=lambda m: None)
+    written = _plan_ids(out)
+    assert 0 < len(written) < 12 and len(set(written)) == len(written)
+    assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
+    run_generation(config, train=tiny_train, backend=FakeBackend(), log=lambda m: None)
+    assert sorted(_plan_ids(out)) == [f"plan-{i:06d}" for i in range(12)]  # each exactly once

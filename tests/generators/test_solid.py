@@ -112,3 +112,84 @@ def test_turn_messages_are_role_play_from_the_speakers_side():
     opening = turn_messages([], "user", entity_name="E", entity_type="T", attribute="a", background="b",
                             instruction="Ask.")
     assert [r for r, _ in opening] == ["system", "user"]  # a nudge when nobody has spoken
+
+
+class _Recorder(FakeBackend):
+    """The fake backend, recording each complete() call's requests."""
+
+    def __init__(self, **kw):
+        super().__init__(**kw)
+        self.batches = []
+
+    def complete(self, requests):
+        self.batches.append(list(requests))
+        return super().complete(requests)
+
+
+def _tries(gen):
+    """Wrap gen.request to record (plan id, utterance, attempt) of every request, in call order."""
+    seen, inner = [], gen.request
+
+    def request(s, t, attempt, call_seed):
+        seen.append((s.plan.plan_id, t, attempt))
+        return inner(s, t, attempt, call_seed)
+
+    gen.request = request
+    return seen
+
+
+def test_continuous_batching_keeps_calls_full_until_the_tail(tmp_path):
+    backend = _Recorder()
+    gen = _generator(backend, tmp_path)
+    backend.batches.clear()
+    plans = _plans(23)
+    dialogs, rejected = gen.generate(plans, batch_size=4)
+    assert len(dialogs) == 23 and rejected == []
+    sizes = [len(b) for b in backend.batches]
+    assert sum(sizes) == sum(p.n_turns - 1 for p in plans)  # one request per generated utterance
+    # full calls while plans are queued; then the pool drains (at most 4 steps: the longest dialog)
+    assert sizes == sorted(sizes, reverse=True)
+    assert all(n == 4 for n in sizes[:-4])
+    for batch in backend.batches:  # one set of decoding parameters per call: one backend batch
+        assert len({(r.max_new_tokens, r.temperature, r.top_p, r.seed, r.stop) for r in batch}) == 1
+
+
+def test_retries_share_a_call_with_other_dialogs_turns(tmp_path):
+    backend = _Recorder(bad_rate=0.3)
+    gen = _generator(backend, tmp_path, retries=2)
+    backend.batches.clear()
+    seen = _tries(gen)
+    dialogs, rejected = gen.generate(_plans(20), batch_size=6)
+    assert len(dialogs) + len(rejected) == 20 and rejected and dialogs
+    calls, pos = [], 0
+    for batch in backend.batches:
+        calls.append(seen[pos:pos + len(batch)])
+        pos += len(batch)
+    mixed = [c for c in calls if any(a > 0 for _, _, a in c) and any(a == 0 for _, _, a in c)]
+    assert mixed, "a retry must go in the same call as other dialogs' first tries"
+    for c in calls:
+        assert len({pid for pid, _, _ in c}) == len(c)  # one request per dialog per call
+    sizes = [len(b) for b in backend.batches]
+    assert sizes == sorted(sizes, reverse=True) and sizes[0] == 6  # full until the queue is empty
+    for batch in backend.batches:  # temperature 0.7: a retry resamples with the same parameters
+        assert len({(r.temperature, r.seed) for r in batch}) == 1
+    for r in rejected:  # bounded retries, reasons recorded
+        assert len([a for a in r["attempts"] if a["turn"] == r["turn"]]) == 3
+
+
+def test_continuous_batching_is_deterministic(tmp_path):
+    def run():
+        gen = _generator(FakeBackend(bad_rate=0.3), tmp_path)
+        return gen.generate(_plans(15), batch_size=4)
+
+    (d1, r1), (d2, r2) = run(), run()
+    assert [d.meta["plan_id"] for d in d1] == [d.meta["plan_id"] for d in d2]
+    assert [[u.text for u in d.utterances] for d in d1] == [[u.text for u in d.utterances] for d in d2]
+    assert r1 == r2
+
+
+def test_greedy_retries_sample(tmp_path):
+    gen = _generator(FakeBackend(), tmp_path, temperature=0.0)
+    s = gen._start(_plans(1)[0])
+    assert gen.request(s, 1, 0, 7).temperature == 0.0
+    assert gen.request(s, 1, 1, 7).temperature == 0.9  # greedy would only repeat the rejected answer
