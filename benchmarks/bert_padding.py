@@ -8,7 +8,7 @@ first, so time at least 50 steps (e.g. ``--steps 50 --batch-size 4`` on a CPU), 
 steps are only the longest ones. Needs SOLID_BENCH_DATA
 (MSDialog-IntentPred train split). Usage:
 
-    nice -n 5 python benchmarks/bert_padding.py --steps 50 --batch-size 4 --repeats 3 --max-length 256 --threads 2
+    python benchmarks/bert_padding.py --steps 50 --repeats 3 --threads 2      # predictor defaults: batch 16, max_length 256
     python benchmarks/bert_padding.py --steps 100 --repeats 3 --full-epoch      # on a GPU
 
 Training utterances/second come from the Trainer's own loop time (model loading and
@@ -41,8 +41,8 @@ def main(argv=None) -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--model", default=None, help="encoder path or hub id (default: the bundled MiniLM)")
     ap.add_argument("--steps", type=int, default=50, help="optimizer steps per timed training run (>= 50: one mega-batch)")
-    ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--max-length", type=int, default=128)
+    ap.add_argument("--batch-size", type=int, default=16, help="default: the bert predictor's default")
+    ap.add_argument("--max-length", type=int, default=256, help="default: the bert predictor's default")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     ap.add_argument("--full-epoch", action="store_true", help="also time one full epoch per mode")
@@ -57,7 +57,10 @@ def main(argv=None) -> None:
     corpus = resolve("human", "train")
     labels, full = corpus.labels, Examples.from_dialogs(corpus.dialogs)
     n = min(len(full), args.steps * args.batch_size)
+    from solid_bench.predictors.bert import Bert
+
     device = torch.cuda.get_device_name(0) if torch.cuda.is_available() else f"CPU ({args.threads or torch.get_num_threads()} torch threads)"
+    device += f", bf16 autocast {'on' if Bert()._use_bf16() else 'off'}"
     print(f"device: {device}; {len(full)} training utterances; {args.steps} timed steps x {args.batch_size}; predict sample {n}; "
           f"max_length {args.max_length}; {args.repeats} repeats", flush=True)
 

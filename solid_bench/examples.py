@@ -22,6 +22,7 @@ class Example:
     prev_text: str  # "" for the first utterance
     first_text: str  # the dialog's opening utterance (the information need)
     intents: tuple[str, ...]  # gold labels (may be empty at prediction time)
+    next_text: str = ""  # the following utterance; "" for the last one (dialogs are classified whole, offline)
 
     @property
     def relative_position(self) -> float:
@@ -50,7 +51,8 @@ class Examples(Sequence[Example]):
             first = d.utterances[0].text if n else ""
             for i, u in enumerate(d.utterances):
                 prev = d.utterances[i - 1].text if i else ""
-                out.append(Example(d.id, i, n, u.role, u.text, prev, first, u.intents))
+                nxt = d.utterances[i + 1].text if i + 1 < n else ""
+                out.append(Example(d.id, i, n, u.role, u.text, prev, first, u.intents, nxt))
         return cls(out)
 
     def __len__(self) -> int:

@@ -19,8 +19,8 @@ def tiny_model(tmp_path_factory):
     return make_tiny_bert(str(tmp_path_factory.mktemp("tiny")))
 
 
-def _ex(pos, n, role="user", text="hello", prev=""):
-    return Example("d", pos, n, role, text, prev, "first", ())
+def _ex(pos, n, role="user", text="hello", prev="", nxt=""):
+    return Example("d", pos, n, role, text, prev, "first", (), nxt)
 
 
 def test_input_is_role_position_utterance_paired_with_the_previous_one():
@@ -30,6 +30,26 @@ def test_input_is_role_position_utterance_paired_with_the_previous_one():
     assert position_tag(_ex(5, 6)) == "last late"
     assert encode_inputs(_ex(0, 3, "user", "my mail is gone")) == ("user first early : my mail is gone", "(dialog start)")
     assert encode_inputs(_ex(1, 3, "agent", "try this", "my mail")) == ("agent turn 2 middle : try this", "my mail")
+
+
+def test_prev_next_context_clips_both_neighbours_so_truncation_keeps_the_next_one():
+    first, second = encode_inputs(_ex(1, 3, "agent", "try this", "my mail is gone", "thanks it worked"), "prev+next", "[SEP]")
+    assert (first, second) == ("agent turn 2 middle : try this", "my mail is gone [SEP] thanks it worked")
+    assert encode_inputs(_ex(0, 1, "user", "hi"), "prev+next", "</s>")[1] == "(dialog start) </s> (dialog end)"
+    long = " ".join(f"w{i}" for i in range(50))
+    assert encode_inputs(_ex(1, 3, prev=long, nxt="ok"), "prev+next", "[SEP]", 4)[1] == "w0 w1 w2 w3 ... [SEP] ok"
+    with pytest.raises(UserError, match="context"):
+        Bert(context="whole dialog")
+
+
+def test_bf16_follows_the_hardware_unless_switched_off(monkeypatch):
+    import solid_bench.predictors.bert as bert_module
+
+    for native in (True, False):
+        monkeypatch.setattr(bert_module, "cpu_has_native_bf16", lambda native=native: native)
+        monkeypatch.setattr("torch.cuda.is_available", lambda: False)
+        assert Bert()._use_bf16() is native and Bert(bf16=False)._use_bf16() is False
+        assert Bert(bf16=True)._use_bf16() is native  # never emulated bf16
 
 
 def test_tiny_fit_keeps_the_best_epoch_and_leaves_no_files(tiny_model, tmp_path, monkeypatch):
@@ -60,7 +80,7 @@ def test_dynamic_padding_versus_fixed_padding(tiny_model):
         args = m._training_args(tempfile.gettempdir(), has_valid=False, seed=3)
         strategy = getattr(args, "train_sampling_strategy", None)
         assert (strategy == "group_by_length") is grouped if strategy is not None else args.group_by_length is grouped
-        assert args.bf16 is False and args.seed == 3 and getattr(args.save_strategy, "value", args.save_strategy) == "no"
+        assert args.bf16 is m._use_bf16() and args.seed == 3 and getattr(args.save_strategy, "value", args.save_strategy) == "no"
         assert args.report_to in ("none", [], ["none"], None)
 
 
@@ -107,3 +127,9 @@ def test_real_minilm_learns_in_a_few_steps():
     assert before > 0.55 and after < before - 0.2, (before, after)
     assert trained.model_id == default_model()
     assert np.abs(trained.predict_proba(train) - untrained.predict_proba(train)).max() > 0.2
+
+
+def test_examples_carry_both_neighbours():
+    ex = Examples.from_dialogs(tiny_dialogs(1))
+    assert ex[0].prev_text == "" and ex[-1].next_text == ""
+    assert all(a.next_text == b.text and b.prev_text == a.text for a, b in zip(ex, ex[1:]))
