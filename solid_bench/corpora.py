@@ -76,20 +76,29 @@ class Corpus:
         return counts
 
     def generation_cost(self) -> dict[str, float] | None:
-        """Summed ``meta.cost`` of the synthetic dialogs in this corpus; None if it has none."""
+        """Summed generation cost of the synthetic dialogs in this corpus; None if it has none.
+
+        Per dialog, the all-in share of its run (``meta.cost_all_in``: seeding, instruction
+        merging, retries and rejected plans spread over the accepted dialogs) where the run
+        folder's manifest gave one, else the dialog's own ``meta.cost``. ``all_in_dialogs``
+        counts the first kind.
+        """
         totals: dict[str, float] = {}
-        n = 0
+        n = all_in = 0
         for d in self.dialogs:
-            cost = d.meta.get("cost") if d.meta else None
+            meta = d.meta or {}
+            cost = meta.get("cost_all_in") or meta.get("cost")
             if not cost:
                 continue
             n += 1
+            all_in += bool(meta.get("cost_all_in"))
             for k, v in cost.items():
                 if isinstance(v, (int, float)):
                     totals[k] = totals.get(k, 0) + v
         if not n:
             return None
         totals["dialogs"] = n
+        totals["all_in_dialogs"] = all_in
         return totals
 
     def summary(self) -> dict[str, Any]:

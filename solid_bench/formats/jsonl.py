@@ -33,7 +33,9 @@ class SolidBenchJSONL:
 
     @staticmethod
     def read(path: Path, labels: LabelSet, source: str) -> list[Dialog]:
+        share = None
         if path.is_dir():
+            share = all_in_cost_share(path)
             path = path / "dialogs.jsonl"
         dialogs = []
         with open(path, encoding="utf-8") as fh:
@@ -47,5 +49,27 @@ class SolidBenchJSONL:
                 d = dialog_from_dict(obj, labels, f"{path}:{lineno}")
                 if not d.source:
                     d = Dialog(d.id, source, d.utterances, d.seed, d.meta)
+                if share and d.meta and d.meta.get("cost"):
+                    d = Dialog(d.id, d.source, d.utterances, d.seed, {**d.meta, "cost_all_in": share})
                 dialogs.append(d)
         return dialogs
+
+
+def all_in_cost_share(folder: Path) -> dict | None:
+    """A run folder's whole cost (seeding, instruction merging, every turn, retries and rejected
+    plans, from manifest.json) divided evenly over its accepted dialogs; None without a manifest.
+
+    A dialog's own ``meta.cost`` counts only the calls that wrote it, which understates what a
+    corpus cost to make; the leaderboard reports this all-in share instead.
+    """
+    manifest = folder / "manifest.json"
+    if not manifest.is_file():
+        return None
+    try:
+        obj = json.loads(manifest.read_text(encoding="utf-8"))
+        total, accepted = obj["cost"]["all"], int(obj["counts"]["accepted"])
+    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+        return None
+    if accepted <= 0:
+        return None
+    return {k: round(v / accepted, 4) for k, v in total.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}

@@ -135,7 +135,8 @@ def caption(table: Table, better: str = "+", worse: str = "-") -> str:
         f"baseline ({m['baseline']}) with the same test set and predictor, Holm-corrected over the {m['n_comparisons']} "
         f"comparison{'' if m['n_comparisons'] == 1 else 's'} in this table: {better} significantly better, {worse} significantly worse (adjusted p < {m['alpha']:g}). "
         f"Synthetic dialogs: those in the training split (after any validation hold-out). "
-        f"Cost: generating the synthetic training dialogs, per 1,000 dialogs: tokens (prompt + completion) and generation seconds"
+        f"Cost: generating the synthetic training dialogs, per 1,000 dialogs: tokens (prompt + completion) and generation seconds, "
+        f"all-in where the run's manifest is present (seeding, instruction merging, retries and rejected plans spread over the accepted dialogs)"
     )
     if m["prices"]:
         text += f"; dollars, {m['prices']}"

@@ -120,4 +120,9 @@ def test_solid_rl_corpus_explains_how_to_make_it_then_loads_it(tiny_data, tmp_pa
     run_generation(cfg, backend=FakeBackend(rules=(rl_rule, SolidRules())), log=lambda s: None)
     corpus = resolve("solid-rl", "test")
     assert corpus.n_dialogs == 2 and corpus.synthetic and not corpus.has_human  # 'Broken' (plan 2) is rejected
-    assert corpus.generation_cost()["llm_calls"] == 2
+    # the cost is all-in: the rejected plan's calls are spread over the two accepted dialogs
+    manifest = json.loads((default_folder() / "manifest.json").read_text())
+    assert manifest["cost"]["all"]["llm_calls"] == 5  # 1 + 1 + (1 + 2 retries) for 'Broken'
+    cost = corpus.generation_cost()
+    assert cost["llm_calls"] == pytest.approx(5) and cost["all_in_dialogs"] == 2
+    assert sum(d.meta["cost"]["llm_calls"] for d in corpus.dialogs) == 2  # each dialog's own calls stay recorded
