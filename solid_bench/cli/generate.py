@@ -47,7 +47,7 @@ def generate(
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Cache LLM answers in the run folder (SQLite)."),
     option: Optional[List[str]] = typer.Option(None, "--option", "-o", help="Backend option KEY=VALUE (repeatable)."),
 ) -> None:
-    """Generate synthetic dialogs (SOLID) into a run folder; rerun the same command to resume."""
+    """Generate synthetic dialogs (SOLID or SOLID-RL, --method) into a run folder; rerun the same command to resume."""
     import json
     import sys
 
