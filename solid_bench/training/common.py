@@ -11,20 +11,53 @@ from .config import TrainConfig
 DONE = "solid-bench-stage-done"  # marker written last into a finished stage's final/ folder
 
 
+def cpu_has_native_bf16() -> bool:
+    """Whether this CPU computes bf16 natively (avx512_bf16 or AMX), read from /proc/cpuinfo (False elsewhere)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as fh:
+            for line in fh:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    return bool(flags & {"avx512_bf16", "amx_bf16"})
+    except OSError:
+        pass
+    return False
+
+
 def precision() -> dict:
-    """bf16 on a CUDA device that supports it, else fp32 (CPU included)."""
+    """bf16 autocast on a CUDA device that supports it, and on a CPU with native bf16; else fp32.
+
+    On CPU, bf16 autocast (fp32 master weights, bf16 matmuls) measured about 2.5x faster than fp32
+    for a SmolLM2-135M SFT step on an avx512_bf16 CPU with 1 thread. Set SOLID_BENCH_CPU_BF16=0 to
+    train in fp32 on such a CPU, or =1 to force autocast on one without native bf16 (slow there).
+    """
+    import os
+
     import torch
 
     cuda = torch.cuda.is_available()
-    bf16 = bool(cuda and torch.cuda.is_bf16_supported())
-    return {"cuda": cuda, "bf16": bf16, "dtype": torch.bfloat16 if bf16 else torch.float32}
+    if cuda:
+        bf16 = bool(torch.cuda.is_bf16_supported())
+    else:
+        forced = os.environ.get("SOLID_BENCH_CPU_BF16", "").strip()
+        bf16 = forced == "1" if forced in ("0", "1") else cpu_has_native_bf16()
+    # dtype of a frozen LoRA base: bf16 only on CUDA (CPU keeps fp32 weights and autocasts)
+    dtype = torch.bfloat16 if cuda and bf16 else torch.float32
+    return {"cuda": cuda, "bf16": bf16, "dtype": dtype}
+
+
+def describe(p: dict) -> str:
+    """'cuda bf16', 'cuda', 'cpu bf16 autocast' or 'cpu fp32' (for the model card)."""
+    if p["cuda"]:
+        return "cuda" + (" bf16" if p["bf16"] else "")
+    return "cpu bf16 autocast" if p["bf16"] else "cpu fp32"
 
 
 def load_model_and_tokenizer(source: str, lora: bool = False):
     """A causal LM and its tokenizer, with a pad token set.
 
-    Full fine-tuning loads fp32 weights (bf16 autocast on CUDA keeps fp32 master weights); with
-    LoRA the frozen base is loaded in bf16 where the GPU supports it.
+    Full fine-tuning loads fp32 weights (bf16 autocast, on CUDA or CPU, keeps fp32 master weights);
+    with LoRA the frozen base is loaded in bf16 where the GPU supports it.
     """
     import torch
     from transformers import AutoModelForCausalLM, AutoTokenizer

@@ -19,7 +19,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from ..errors import UserError
-from .common import DONE, precision
+from .common import DONE, describe, precision
 from .config import TrainConfig
 
 CONFIG_FILE = "training-config.json"
@@ -141,7 +141,7 @@ def train_generator(cfg: TrainConfig) -> dict:
         "stages": [{k: v for k, v in s.items() if not k.endswith("_by_step")} for s in stages],
         "loss_curves": {s["stage"]: {"train": s["train_loss_by_step"], "valid": s["eval_loss_by_step"]} for s in stages},
         "pairs": pairs_info,
-        "device": "cuda" + (" bf16" if p["bf16"] else "") if p["cuda"] else "cpu fp32",
+        "device": describe(p),
         "environment": _versions(),
         "seconds": time.perf_counter() - t0,
     }
