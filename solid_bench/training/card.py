@@ -9,7 +9,7 @@ def _fmt(v) -> str:
     if v is None:
         return "-"
     if isinstance(v, float):
-        return f"{v:.4f}"
+        return f"{v:.2e}" if 0 < abs(v) < 1e-3 else f"{v:.4f}"  # learning rates such as 5e-6 stay readable
     return str(v)
 
 
