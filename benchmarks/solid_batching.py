@@ -105,6 +105,7 @@ def main() -> None:
     ap.add_argument("--raw-calls", type=int, default=3, help="full calls of the batched side re-run as raw model.generate")
     ap.add_argument("--raw-single", type=int, default=4, help="prompts of the first full call re-run one at a time (raw ceiling)")
     ap.add_argument("--model", default=None)
+    ap.add_argument("--dtype", default="auto", help="model dtype for both sides and raw (auto: fp32 on CPU, bf16 on CUDA)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
 
@@ -112,7 +113,7 @@ def main() -> None:
     from solid_bench.llm import create_backend
 
     llm = create_backend("transformers", args.model, batch_size=args.backend_batch or args.batch_size,
-                         ignore_eos=True)
+                         ignore_eos=True, dtype=args.dtype)
     llm.load()
     tmp = Path(tempfile.mkdtemp(prefix="solid-batching-"))
     rec = Recording(llm)
