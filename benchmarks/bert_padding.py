@@ -8,7 +8,7 @@ first, so time at least 50 steps (e.g. ``--steps 50 --batch-size 4`` on a CPU), 
 steps are only the longest ones. Needs SOLID_BENCH_DATA
 (MSDialog-IntentPred train split). Usage:
 
-    python benchmarks/bert_padding.py --steps 50 --repeats 3 --threads 2      # predictor defaults: batch 16, max_length 256
+    python benchmarks/bert_padding.py --steps 50 --repeats 3 --threads 2      # predictor defaults: batch 16, max_length 128
     python benchmarks/bert_padding.py --steps 100 --repeats 3 --full-epoch      # on a GPU
 
 Training utterances/second come from the Trainer's own loop time (model loading and
@@ -42,7 +42,7 @@ def main(argv=None) -> None:
     ap.add_argument("--model", default=None, help="encoder path or hub id (default: the bundled MiniLM)")
     ap.add_argument("--steps", type=int, default=50, help="optimizer steps per timed training run (>= 50: one mega-batch)")
     ap.add_argument("--batch-size", type=int, default=16, help="default: the bert predictor's default")
-    ap.add_argument("--max-length", type=int, default=256, help="default: the bert predictor's default")
+    ap.add_argument("--max-length", type=int, default=128, help="default: the bert predictor's default")
     ap.add_argument("--repeats", type=int, default=3)
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads")
     ap.add_argument("--full-epoch", action="store_true", help="also time one full epoch per mode")

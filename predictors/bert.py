@@ -100,11 +100,9 @@ class Bert:
     """Fine-tunes an encoder (local path or hub id; default all-MiniLM-L6-v2) for multi-label intents.
 
     Input: ``"<role> <position tag> : <utterance>"`` paired with its context: by default
-    (``context="prev+next"``) the previous and the next utterance, each clipped to
-    ``context_words`` words; ``context="prev"`` uses the previous one only. Dialogs are classified
-    whole and offline, as in Qu et al. (2019), so the next turn is fair context (a user's "thanks,
-    that worked" marks the agent turn before it as a potential answer). Longest-first truncation
-    to ``max_length``. Training uses the Hugging Face Trainer, so
+    (``context="prev"``) the previous utterance; ``context="prev+next"`` adds the next one, each
+    clipped to ``context_words`` words (dialogs are classified whole and offline, as in Qu et al.
+    2019, so the next turn is fair context). Longest-first truncation to ``max_length``. Training uses the Hugging Face Trainer, so
     ``accelerate launch`` / ``torchrun`` spread it over GPUs; dynamic padding with length-grouped
     batches (``pad_to_max_length=True`` pads every example to ``max_length`` instead, for the
     padding benchmark); bf16 autocast on CUDA where supported and on CPUs with native bf16. With
@@ -112,19 +110,19 @@ class Bert:
     (``micro_f1`` at the best global threshold, or ``loss``) and stops early after ``patience``
     epochs without improvement. Checkpoints are never written; the Trainer's scratch folder is a
     temporary directory that is removed. Labels never seen in training get probability 0.
-    Defaults: lr 1.5e-4 and batch 16 were chosen on MSDialog-IntentPred validation micro-F1 (see
-    benchmarks/quality_check.py); max_length 256 keeps 90% of the (utterance, context) pairs
-    whole (median 120 tokens) at 1.23x the tokens of 128. Batches are padded to a multiple of
+    Defaults (lr 1.5e-4, batch 16, max_length 128, previous-utterance context) were chosen on
+    MSDialog-IntentPred validation micro-F1 (see benchmarks/quality_check.py); one seed with
+    ``context="prev+next", max_length=256`` scored no better on test (README). Batches are padded to a multiple of
     ``pad_multiple`` so that a GPU sees few distinct shapes.
     """
 
-    description = "fine-tuned encoder (default MiniLM-L6) on role + position + utterance [SEP] previous + next, BCE head"
+    description = "fine-tuned encoder (default MiniLM-L6) on role + position + utterance [SEP] previous, BCE head"
 
     def __init__(self, model: str | None = None, epochs: float = 3, lr: float = 1.5e-4, batch_size: int = 16,
-                 max_length: int = 256, weight_decay: float = 0.01, warmup: float = 0.1,
+                 max_length: int = 128, weight_decay: float = 0.01, warmup: float = 0.1,
                  pad_to_max_length: bool = False, select_on: str = "micro_f1", patience: int | None = 1,
                  eval_batch_size: int = 128, max_steps: int = -1, torch_threads: int | None = None,
-                 bf16: bool | None = None, pad_multiple: int = 16, context: str = "prev+next",
+                 bf16: bool | None = None, pad_multiple: int = 16, context: str = "prev",
                  context_words: int = 32):
         self.model = model
         self.epochs = epochs
