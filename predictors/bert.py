@@ -9,6 +9,7 @@ import tempfile
 import numpy as np
 
 from ..errors import UserError
+from ..hardware import cpu_has_native_bf16
 from . import register
 from ._common import best_global_micro_f1
 
@@ -357,20 +358,6 @@ class Bert:
                 self.tokenizer_ = AutoTokenizer.from_pretrained(d, local_files_only=True)
                 self.model_ = AutoModelForSequenceClassification.from_pretrained(d, local_files_only=True).eval()
             hf_logging.enable_progress_bar()
-
-
-def cpu_has_native_bf16() -> bool:
-    """True when the CPU has bf16 instructions (Linux /proc/cpuinfo flags avx512_bf16 or amx_bf16);
-    elsewhere bf16 would be emulated and slower, so False."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return bool(flags & {"avx512_bf16", "amx_bf16"})
-    except OSError:
-        pass
-    return False
 
 
 def make_tiny_bert(workdir: str) -> str:

@@ -6,22 +6,10 @@ import shutil
 from pathlib import Path
 
 from ..errors import UserError
+from ..hardware import cpu_has_native_bf16
 from .config import TrainConfig
 
 DONE = "solid-bench-stage-done"  # marker written last into a finished stage's final/ folder
-
-
-def cpu_has_native_bf16() -> bool:
-    """Whether this CPU computes bf16 natively (avx512_bf16 or AMX), read from /proc/cpuinfo (False elsewhere)."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as fh:
-            for line in fh:
-                if line.startswith("flags"):
-                    flags = set(line.split(":", 1)[1].split())
-                    return bool(flags & {"avx512_bf16", "amx_bf16"})
-    except OSError:
-        pass
-    return False
 
 
 def precision() -> dict:
