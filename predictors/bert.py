@@ -103,7 +103,8 @@ class Bert:
     Input: ``"<role> <position tag> : <utterance>"`` paired with its context: by default
     (``context="prev"``) the previous utterance; ``context="prev+next"`` adds the next one, each
     clipped to ``context_words`` words (dialogs are classified whole and offline, as in Qu et al.
-    2019, so the next turn is fair context). Longest-first truncation to ``max_length``. Training uses the Hugging Face Trainer, so
+    2019, so the next turn is fair context). Longest-first truncation to ``max_length``.
+    Training uses the Hugging Face Trainer, so
     ``accelerate launch`` / ``torchrun`` spread it over GPUs; dynamic padding with length-grouped
     batches (``pad_to_max_length=True`` pads every example to ``max_length`` instead, for the
     padding benchmark); bf16 autocast on CUDA where supported and on CPUs with native bf16. With
@@ -113,8 +114,8 @@ class Bert:
     temporary directory that is removed. Labels never seen in training get probability 0.
     Defaults (lr 1.5e-4, batch 16, max_length 128, previous-utterance context) were chosen on
     MSDialog-IntentPred validation micro-F1 (see benchmarks/quality_check.py); one seed with
-    ``context="prev+next", max_length=256`` scored no better on test (README). Batches are padded to a multiple of
-    ``pad_multiple`` so that a GPU sees few distinct shapes.
+    ``context="prev+next", max_length=256`` scored no better on test (README). Batches are
+    padded to a multiple of ``pad_multiple`` so that a GPU sees few distinct shapes.
     """
 
     description = "fine-tuned encoder (default MiniLM-L6) on role + position + utterance [SEP] previous, BCE head"
