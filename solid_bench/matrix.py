@@ -10,6 +10,8 @@ sizes and strategy, and its cells are added to the top-level ones)::
     seeds = [0, 1, 2]
     sizes = [50, 100, 200]              # optional: each synthetic train spec X -> X@50, X@100, X@200
     strategy = "random"                 # sampling strategy for sizes: random | balanced | lmq-high
+    store_gold = true                   # optional: false leaves the test gold labels (y_true) out of
+                                        # the Result files, so they can be committed (see results.py)
 
     [[predictors]]
     name = "tfidf-lr"
@@ -30,18 +32,19 @@ from typing import Any, Callable
 from .errors import UserError, did_you_mean
 from .runner import AUTO_VALID, Cell
 
-TOP_KEYS = ("out", "train", "test", "valid", "seeds", "sizes", "strategy", "predictors", "block", "name", "description")
+TOP_KEYS = ("out", "train", "test", "valid", "seeds", "sizes", "strategy", "predictors", "block", "name", "description", "store_gold")
 BLOCK_KEYS = ("train", "test", "valid", "seeds", "sizes", "strategy", "predictors", "name")
 PREDICTOR_KEYS = ("name", "params", "seeds")
 
 
 @dataclass(frozen=True)
 class Matrix:
-    """A validated matrix: its output folder and the cells to run, in a stable order."""
+    """A validated matrix: its output folder, the cells to run (stable order), and whether Results keep y_true."""
 
     out: Path
     cells: tuple[Cell, ...]
     name: str = "matrix"
+    store_gold: bool = True
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
@@ -175,6 +178,9 @@ def load_matrix(path: Path) -> Matrix:
     _check_keys(config, TOP_KEYS, "config", errors)
     if "out" not in config or not isinstance(config.get("out"), str):
         errors.append("out: required, the folder for Result files (a string).")
+    store_gold = config.get("store_gold", True)
+    if not isinstance(store_gold, bool):
+        errors.append("store_gold: must be true or false (false leaves the test gold labels out of the Result files).")
     defaults = {k: v for k, v in config.items() if k in BLOCK_KEYS}
     cells: list[Cell] = []
     blocks = config.get("block", [])
@@ -194,10 +200,10 @@ def load_matrix(path: Path) -> Matrix:
     out = Path(config["out"])
     if not out.is_absolute():
         out = (path.parent / out).resolve()
-    return Matrix(out, tuple(unique.values()), str(config.get("name", path.stem)))
+    return Matrix(out, tuple(unique.values()), str(config.get("name", path.stem)), store_gold)
 
 
-def _run_one(cell: Cell, out: Path, threads: int | None) -> str:
+def _run_one(cell: Cell, out: Path, threads: int | None, store_gold: bool = True) -> str:
     """Worker entry (also used in-process): run a cell under a per-cell file lock."""
     import fcntl
 
@@ -217,7 +223,7 @@ def _run_one(cell: Cell, out: Path, threads: int | None) -> str:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a second matrix on the same folder waits, then skips
         if path.exists():
             return "skipped"
-        run_cell(cell, out)
+        run_cell(cell, out, store_gold=store_gold)
     return "done"
 
 
@@ -238,13 +244,13 @@ def run_matrix(matrix: Matrix, jobs: int = 1, on_cell: Callable[[Cell, str], Non
         resolve(spec, "train")
     if jobs <= 1:
         for cell in todo:
-            status = _run_one(cell, matrix.out, None)
+            status = _run_one(cell, matrix.out, None, matrix.store_gold)
             counts[status] += 1
             on_cell(cell, status)
         return counts
     threads = max(1, (os.cpu_count() or 1) // jobs)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_run_one, cell, matrix.out, threads): cell for cell in todo}
+        futures = {pool.submit(_run_one, cell, matrix.out, threads, matrix.store_gold): cell for cell in todo}
         for fut in as_completed(futures):
             status = fut.result()
             counts[status] += 1

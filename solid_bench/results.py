@@ -13,6 +13,21 @@ Layout of a Result JSON (``schema_version`` 1)::
     timing:      {train_seconds, predict_seconds}
     predictions: {labels[...], dialog_ids[...], positions[...], y_true["FD_PA", ...], y_pred[...]}
     environment: {python, platform, packages{...}, device, git_commit}
+
+Gold by reference. ``predictions.y_true`` (the test set's gold labels) may be left out, so that
+Results on research-use test data such as MSDialog can be committed; ``predictions.gold`` then
+says where the labels come from::
+
+    predictions: {labels, dialog_ids, positions, y_pred,
+                  gold: {source: "test corpus", spec: corpora.test.spec, split: "test",
+                         sha256: corpora.test.sha256}}
+
+Metrics, CIs and per-label scores stay in the file (they are aggregates). ``solid-bench
+leaderboard`` rebuilds ``y_true`` from the test corpus after checking its sha256
+(``solid_bench.gold.rehydrate_gold``); ``solid-bench run --no-store-gold``, ``store_gold =
+false`` in a matrix config and ``solid-bench results strip-gold`` write this form. It stays
+``schema_version`` 1: nothing else changes, and readers older than gold references fail on such
+a file with a missing ``y_true`` rather than reading wrong numbers.
 """
 
 from __future__ import annotations

@@ -95,8 +95,14 @@ def split_no_answer(proba):
     return np.where(np.isnan(proba), 0.0, proba), mask
 
 
-def run_cell(cell: Cell, out_dir: Path, force: bool = False, log: Callable[[str], None] = lambda s: None) -> dict[str, Any]:
-    """Train, tune, predict and score one cell; write and return its Result (skip if it exists)."""
+def run_cell(
+    cell: Cell, out_dir: Path, force: bool = False, log: Callable[[str], None] = lambda s: None, store_gold: bool = True
+) -> dict[str, Any]:
+    """Train, tune, predict and score one cell; write and return its Result (skip if it exists).
+
+    With ``store_gold=False`` the written file leaves out the test gold labels (``y_true``) and
+    records the test corpus instead (see ``solid_bench.gold``); the returned Result keeps them.
+    """
     from .decision import Thresholds, apply, tune_threshold
     from .examples import Examples
     from .metrics import score
@@ -177,14 +183,21 @@ def run_cell(cell: Cell, out_dir: Path, force: bool = False, log: Callable[[str]
     from . import __version__
 
     result["solid_bench_version"] = __version__
-    write_json_atomic(path, result)
+    if store_gold:
+        write_json_atomic(path, result)
+    else:
+        from .gold import strip_gold
+
+        write_json_atomic(path, strip_gold(result))
     log(f"wrote {path}")
     return result
 
 
-def run_cells(cells: list[Cell], out_dir: Path, force: bool = False, log: Callable[[str], None] = lambda s: None) -> list[dict[str, Any]]:
+def run_cells(
+    cells: list[Cell], out_dir: Path, force: bool = False, log: Callable[[str], None] = lambda s: None, store_gold: bool = True
+) -> list[dict[str, Any]]:
     """Run cells in order, skipping finished ones; return their Results."""
-    return [run_cell(c, out_dir, force=force, log=log) for c in cells]
+    return [run_cell(c, out_dir, force=force, log=log, store_gold=store_gold) for c in cells]
 
 
 def cell_summary(result: dict[str, Any]) -> dict[str, Any]:

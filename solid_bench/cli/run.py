@@ -59,6 +59,11 @@ def run(
     param: Optional[List[str]] = typer.Option(None, "--param", help="Predictor hyperparameter NAME=VALUE; repeatable."),
     out: Path = typer.Option(Path("results"), "--out", help="Folder for Result JSON files."),
     force: bool = typer.Option(False, "--force", help="Recompute cells whose results exist."),
+    store_gold: bool = typer.Option(
+        True, "--store-gold/--no-store-gold",
+        help="Keep the test gold labels (y_true) in the Result files; --no-store-gold records the test corpus instead, "
+        "so the files can be shared (`solid-bench leaderboard` rebuilds the labels from the test data).",
+    ),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only print the table."),
 ) -> None:
     """Train on TRAIN, tune thresholds on validation data, score on TEST; one Result JSON per seed."""
@@ -67,5 +72,5 @@ def run(
     params = parse_params(param or [])
     seeds = seed or [0]
     log = (lambda s: None) if quiet else (lambda s: typer.echo(s, err=True))
-    results = [run_cell(Cell(train, test, predictor, s, valid, params), out, force=force, log=log) for s in seeds]
+    results = [run_cell(Cell(train, test, predictor, s, valid, params), out, force=force, log=log, store_gold=store_gold) for s in seeds]
     print_results_table(results)

@@ -28,7 +28,8 @@ def parse_formats(text: str) -> list[str]:
 
 
 def load_table(results_dir: Path, options: Options = Options()) -> Table:
-    """Load every Result JSON under ``results_dir`` and aggregate them."""
+    """Load every Result JSON under ``results_dir`` (gold labels rebuilt where left out) and aggregate them."""
+    from ..gold import rehydrate_gold
     from ..results import load_results
 
     results_dir = Path(results_dir)
@@ -37,7 +38,7 @@ def load_table(results_dir: Path, options: Options = Options()) -> Table:
     results = load_results(results_dir)
     if not results:
         raise UserError(f"No result files (*.json) under {str(results_dir)!r}; run `solid-bench run` or `solid-bench matrix` first.")
-    return build_table(results, options)
+    return build_table(rehydrate_gold(results), options)
 
 
 def check_out_dir(results_dir: Path, out_dir: Path) -> None:
