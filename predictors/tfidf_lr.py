@@ -5,31 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from . import register
-from ._common import best_global_micro_f1
+from ._common import best_global_micro_f1, structure_features
 
 C_GRID = (1.0, 2.0, 4.0, 8.0)
 CLASS_WEIGHT_GRID = (None, "balanced")
-
-
-def _structure(examples) -> np.ndarray:
-    """Dialog-structure features: role, position, question marks, length."""
-    rows = []
-    for e in examples:
-        n_words = len(e.text.split())
-        rows.append(
-            [
-                e.role == "user",
-                e.is_first,
-                e.is_last,
-                e.position == 1,
-                e.relative_position,
-                min(e.position, 10) / 10,
-                "?" in e.text,
-                "?" in e.prev_text,
-                min(np.log1p(n_words), 6.0) / 6.0,
-            ]
-        )
-    return np.asarray(rows, dtype=np.float64).reshape(len(rows), 9)
 
 
 @register("tfidf-lr")
@@ -80,7 +59,7 @@ class TfidfLR:
         prev = self.prev_vec_.transform([e.prev_text for e in examples])
         first = self.text_vec_.transform([e.first_text for e in examples])
         sim = np.asarray(text.multiply(first).sum(axis=1)).reshape(-1, 1)
-        dense = np.hstack([_structure(examples), sim]) * self.struct_weight
+        dense = np.hstack([structure_features(examples), sim]) * self.struct_weight
         return sparse.hstack([text, prev * self.prev_weight, sparse.csr_matrix(dense)]).tocsr()
 
     def _fit_models(self, X, y, C, class_weight, seed):

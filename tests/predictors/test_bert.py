@@ -11,7 +11,17 @@ import pytest
 from solid_bench.errors import UserError
 from solid_bench.examples import Example, Examples
 from solid_bench.predictors._check import TINY_LABELS, tiny_dialogs
-from solid_bench.predictors.bert import Bert, _best_state_callback, default_model, encode_inputs, make_tiny_bert, position_tag
+from solid_bench.predictors.bert import (
+    N_DIALOG_FEATURES,
+    Bert,
+    _best_state_callback,
+    build_classifier,
+    default_model,
+    dialog_features,
+    encode_inputs,
+    make_tiny_bert,
+    position_tag,
+)
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +115,9 @@ def test_user_errors(tiny_model, tmp_path):
     train = Examples.from_dialogs(tiny_dialogs(2))
     with pytest.raises(UserError, match="select_on"):
         Bert(model=tiny_model, select_on="accuracy").fit(train, None, TINY_LABELS, 0)
+    for bad in ({"pooling": "max"}, {"features": "tfidf"}, {"pos_weight": "inverse"}):
+        with pytest.raises(UserError, match=next(iter(bad))):
+            Bert(model=tiny_model, **bad)
     with pytest.raises(UserError, match="cannot load encoder"):
         Bert(model=str(tmp_path / "no-such-model")).fit(train, None, TINY_LABELS, 0)
 
@@ -121,7 +134,7 @@ def test_real_minilm_learns_in_a_few_steps():
         p = np.clip(m.predict_proba(train)[:, :-1], 1e-7, 1 - 1e-7)
         return float(-(y * np.log(p) + (1 - y) * np.log(1 - p)).mean())
 
-    untrained = Bert(lr=0.0, max_steps=1, **common).fit(train, None, TINY_LABELS, 0)
+    untrained = Bert(lr=0.0, head_lr=0.0, max_steps=1, **common).fit(train, None, TINY_LABELS, 0)
     trained = Bert(lr=5e-4, max_steps=10, warmup=0.0, **common).fit(train, None, TINY_LABELS, 0)
     before, after = bce(untrained), bce(trained)
     assert before > 0.55 and after < before - 0.2, (before, after)
@@ -133,3 +146,50 @@ def test_examples_carry_both_neighbours():
     ex = Examples.from_dialogs(tiny_dialogs(1))
     assert ex[0].prev_text == "" and ex[-1].next_text == ""
     assert all(a.next_text == b.text and b.prev_text == a.text for a, b in zip(ex, ex[1:]))
+
+
+def test_mean_pooling_ignores_padding_and_side_features_reach_the_head(tiny_model):
+    import torch
+    from transformers import AutoModel
+
+    torch.manual_seed(0)
+    for pooling in ("mean", "cls"):
+        model = build_classifier(AutoModel.from_pretrained(tiny_model), 3, 2, pooling, dropout=0.0).eval()
+        ids = torch.tensor([[2, 7, 8, 3]])
+        feats = torch.tensor([[0.0, 1.0]])
+        with torch.no_grad():
+            short = model(input_ids=ids, attention_mask=torch.ones_like(ids), features=feats).logits
+            padded = model(input_ids=torch.tensor([[2, 7, 8, 3, 0, 0]]), attention_mask=torch.tensor([[1, 1, 1, 1, 0, 0]]),
+                           features=feats).logits
+            other = model(input_ids=ids, attention_mask=torch.ones_like(ids), features=torch.tensor([[1.0, 0.0]])).logits
+        assert torch.allclose(short, padded, atol=1e-5), pooling
+        assert not torch.allclose(short, other)
+    y = torch.tensor([[1.0, 0.0, 0.0]])
+    weighted = build_classifier(AutoModel.from_pretrained(tiny_model), 3, 0, "mean", 0.0, pos_weight=[4.0, 1.0, 1.0]).eval()
+    plain = build_classifier(AutoModel.from_pretrained(tiny_model), 3, 0, "mean", 0.0).eval()
+    plain.load_state_dict(weighted.state_dict(), strict=False)
+    with torch.no_grad():
+        out_w = weighted(input_ids=ids, attention_mask=torch.ones_like(ids), labels=y)
+        out_p = plain(input_ids=ids, attention_mask=torch.ones_like(ids), labels=y)
+    logit = out_w.logits[0].double()
+    by_hand = (-4.0 * torch.log(torch.sigmoid(logit[0])) - torch.log(1 - torch.sigmoid(logit[1:])).sum()) / 3
+    assert float(out_w.loss) == pytest.approx(float(by_hand), rel=1e-4)
+    assert float(out_w.loss) > float(out_p.loss)
+
+
+def test_side_features_pos_weights_and_head_learning_rate(tiny_model):
+    ex = Examples.from_dialogs(tiny_dialogs(2))
+    f = dialog_features(ex)
+    assert f.shape == (len(ex), N_DIALOG_FEATURES) and f[0, -1] == 0.0 and ((f >= 0) & (f <= 1)).all()
+    e = Example("d", 2, 4, "user", "outlook mail gone again", "x", "my outlook mail is gone", ())
+    assert dialog_features([e])[0, -1] == pytest.approx(3 / 6)  # {outlook, mail, gone} of 6 distinct words
+    y = np.array([[1, 0, 0], [0, 0, 0], [0, 0, 0], [0, 0, 0], [1, 1, 0]])
+    assert Bert(pos_weight="sqrt")._pos_weights(y) == pytest.approx([np.sqrt(1.5), 2.0, 1.0])
+    assert Bert()._pos_weights(y) is None
+    train = Examples.from_dialogs(tiny_dialogs(6))
+    m = Bert(model=tiny_model, epochs=1, batch_size=4, max_length=32, torch_threads=1, lr=2e-4, head_lr=3e-3).fit(train, None, TINY_LABELS, 0)
+    lrs = sorted({g["lr"] for g in m._optimizer(m.model_).param_groups})
+    assert lrs == [2e-4, 3e-3]
+    rows = m._tokenize(train, False)
+    assert len(rows[0]["features"]) == N_DIALOG_FEATURES
+    assert "features" not in Bert(model=tiny_model, features="none").fit(train, None, TINY_LABELS, 0)._tokenize(train, False)[0]

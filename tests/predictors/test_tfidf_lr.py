@@ -8,7 +8,8 @@ import pytest
 from solid_bench.examples import Example, Examples
 from solid_bench.predictors import create
 from solid_bench.predictors._check import TINY_LABELS, tiny_dialogs
-from solid_bench.predictors.tfidf_lr import C_GRID, _structure
+from solid_bench.predictors._common import structure_features as _structure
+from solid_bench.predictors.tfidf_lr import C_GRID
 
 
 @pytest.fixture(scope="module")
