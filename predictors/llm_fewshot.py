@@ -33,7 +33,7 @@ class LLMFewShot:
     outputs_label_sets = True  # 0/1 rows: no threshold to tune, so validation data is not predicted
 
     def __init__(self, backend: str = "transformers", model: str | None = None, k: int = 4, max_new_tokens: int = 8,
-                 batch_size: int = 16, base_url: str | None = None, cache: bool = True):
+                 batch_size: int = 16, base_url: str | None = None, cache: bool = True, dtype: str = "auto"):
         self.backend = backend
         self.model = model
         self.k = k
@@ -41,10 +41,11 @@ class LLMFewShot:
         self.batch_size = batch_size
         self.base_url = base_url
         self.cache = cache
+        self.dtype = dtype  # transformers backend only: "auto", "float32", "bfloat16", ...
 
     def params(self) -> dict:
         return {"backend": self.backend, "model": self.model, "k": self.k, "max_new_tokens": self.max_new_tokens,
-                "batch_size": self.batch_size, "base_url": self.base_url, "cache": self.cache}
+                "batch_size": self.batch_size, "base_url": self.base_url, "cache": self.cache, "dtype": self.dtype}
 
     @property
     def model_id(self) -> str:
@@ -94,7 +95,7 @@ class LLMFewShot:
     def _backend(self):
         from solid_bench.llm import create_backend
 
-        options = {"batch_size": self.batch_size} if self.backend == "transformers" else {}
+        options = {"batch_size": self.batch_size, "dtype": self.dtype} if self.backend == "transformers" else {}
         if self.base_url:
             options["base_url"] = self.base_url
         backend = create_backend(self.backend, self.model, **options)

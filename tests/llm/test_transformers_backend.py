@@ -121,6 +121,8 @@ def test_model_id_is_stable_and_content_based(tiny_model, tmp_path):
     (copy / "config.json").write_text((copy / "config.json").read_text().replace("32", "33", 1))
     assert create_backend("transformers", model=str(copy)).model_id != a
     assert create_backend("transformers").model_id.startswith("HuggingFaceTB/SmolLM2-135M-Instruct")
+    assert create_backend("transformers", model=str(tiny_model), dtype="auto").model_id == a
+    assert create_backend("transformers", model=str(tiny_model), dtype="bfloat16").model_id == a + "@bfloat16"
 
 
 def test_bad_model_is_a_user_error(tmp_path):

@@ -86,6 +86,8 @@ class TransformersBackend:
             self.model_id = local_model_id(Path(model).expanduser().resolve())
         else:
             self.model_id = str(model)
+        if dtype not in ("auto", "float32"):  # other numerics, other outputs: keep them apart in the cache
+            self.model_id += f"@{dtype}"
         self._model = None
         self._tokenizer = None
 
