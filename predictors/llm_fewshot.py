@@ -81,9 +81,18 @@ class LLMFewShot:
         return ("You label utterances from technical-support forum dialogs with intent codes.\n"
                 f"Codes:\n{defs}\nAnswer with the code or codes joined by '_' (e.g. FD_PA), nothing else.")
 
-    def _user(self, role: str, prev: str, text: str) -> str:
-        shots = "\n\n".join(f"Role: {r}\nPrevious: {p or '-'}\nUtterance: {t}\nLabels: {y}" for r, p, t, y in self.shots_)
-        return f"{shots}\n\nRole: {role}\nPrevious: {prev or '-'}\nUtterance: {text}\nLabels:"
+    @staticmethod
+    def _query(role: str, prev: str, text: str) -> str:
+        return f"Role: {role}\nPrevious: {prev or '-'}\nUtterance: {text}\nLabels?"
+
+    def messages(self, role: str, prev: str, text: str) -> list[tuple[str, str]]:
+        """The chat: intent definitions as the system turn, each shot as a user turn answered by its
+        labels in an assistant turn (small chat models copy that answer format far more reliably
+        than examples pasted into one message), then the utterance to label."""
+        out = [("system", self._system())]
+        for r, p, t, y in self.shots_:
+            out += [("user", self._query(r, p, t)), ("assistant", y)]
+        return out + [("user", self._query(role, prev, text))]
 
     def parse(self, answer: str) -> tuple[str, ...] | None:
         """Known codes in the answer's first line, or None when there is none (unparseable)."""
@@ -112,8 +121,7 @@ class LLMFewShot:
     def predict_proba(self, examples) -> np.ndarray:
         from solid_bench.llm import Request
 
-        requests = [Request.chat(("system", self._system()), ("user", self._user(e.role, _short(e.prev_text), _short(e.text))),
-                                 max_new_tokens=self.max_new_tokens, temperature=0.0, seed=self.seed_) for e in examples]
+        requests = [Request.chat(*self.messages(e.role, _short(e.prev_text), _short(e.text)), max_new_tokens=self.max_new_tokens, temperature=0.0, seed=self.seed_) for e in examples]
         backend = getattr(self, "_backend_", None) or self._backend()
         self._backend_ = backend
         completions = []

@@ -26,7 +26,7 @@ def answer_by_role(request, rng):
     query = request.messages[-1][1].rsplit("Role: ", 1)[1]
     if query.startswith("agent"):
         return "PA\nbecause it proposes a fix"
-    if "?" in query.split("Utterance: ", 1)[1]:
+    if "?" in query.split("Utterance: ", 1)[1].rsplit("\nLabels?", 1)[0]:
         return " oq_fd."
     return "I am not sure."
 
@@ -35,7 +35,11 @@ def test_shots_cover_the_most_frequent_combinations_first():
     p = create("llm-fewshot", k=3).fit(_examples(), None, MSDIALOG, seed=0)
     combos = [shot[3] for shot in p.shots_]
     assert sorted(combos) == ["OQ", "PA", "PF"] or sorted(combos) == ["FD_NF", "OQ", "PA"]
-    assert "Labels: " in p._user("user", "", "hello") and "OQ: Original Question" in p._system()
+    chat = p.messages("user", "", "hello")
+    assert chat[0][0] == "system" and "OQ: Original Question" in chat[0][1]
+    assert [r for r, _ in chat[1:]] == ["user", "assistant"] * len(p.shots_) + ["user"]
+    assert chat[-1][1].startswith("Role: user\nPrevious: -\nUtterance: hello")
+    assert all(p.parse(answer) for _, answer in chat[2:-1:2])  # every shot's answer is a parseable label set
 
 
 def test_parse_reads_known_codes_from_the_first_line():
