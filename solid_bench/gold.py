@@ -84,6 +84,7 @@ def _gold_index(spec: str, split: str, codes: Sequence[str]) -> tuple[str, dict[
     """(sha256, {(dialog_id, position): 'FD_PA'}) of a corpus spec's split, resolved as the runner does."""
     from .corpora import resolve
     from .examples import Examples
+    from .results import label_strings
     from .schema import MSDIALOG, LabelSet
 
     labels = MSDIALOG if tuple(codes) == MSDIALOG.codes else LabelSet("result", tuple(codes))
@@ -93,7 +94,7 @@ def _gold_index(spec: str, split: str, codes: Sequence[str]) -> tuple[str, dict[
         raise UserError(f"Results stored without gold labels need their {split} corpus {spec!r} to rebuild them, and it could not be loaded: {e}") from None
     examples = Examples.from_dialogs(corpus.dialogs)
     y = examples.y(labels)
-    index = {(e.dialog_id, e.position): "_".join(labels.codes[j] for j in row.nonzero()[0]) for e, row in zip(examples, y)}
+    index = {(e.dialog_id, e.position): text for e, text in zip(examples, label_strings(y, labels.codes))}
     return corpus.sha256, index
 
 

@@ -42,6 +42,11 @@ from typing import Any, Mapping
 SCHEMA_VERSION = 1
 
 
+def label_strings(y, codes) -> list[str]:
+    """Rows of a 0/1 indicator matrix as Result label strings: the codes of the set columns joined by ``_`` ("FD_PA")."""
+    return ["_".join(codes[j] for j in row.nonzero()[0]) for row in y]
+
+
 def config_hash(config: Mapping[str, Any]) -> str:
     """Short stable hash of a cell's config (what identifies a cell across reruns)."""
     payload = json.dumps(config, sort_keys=True, ensure_ascii=False, default=str)

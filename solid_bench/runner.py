@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 from .corpora import Corpus, resolve
 from .errors import UserError
-from .results import SCHEMA_VERSION, config_hash, environment, result_path, write_json_atomic
+from .results import SCHEMA_VERSION, config_hash, environment, label_strings, result_path, write_json_atomic
 
 AUTO_VALID = "auto"
 HELD_OUT_SHARE = 0.10
@@ -146,7 +146,7 @@ def run_cell(
     codes = labels.codes
 
     def as_strings(y):
-        return ["_".join(codes[j] for j in row.nonzero()[0]) for row in y]
+        return label_strings(y, codes)
 
     result = {
         "schema_version": SCHEMA_VERSION,
