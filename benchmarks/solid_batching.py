@@ -71,6 +71,9 @@ def raw_generate(llm, batches: list, max_new_tokens: int, chunk: int) -> dict:
     import torch
 
     model, tok = llm.load()
+    stock = model.config._attn_implementation
+    if stock != "sdpa":  # raw means stock transformers: SDPA attention, not the fast loop's decode attention
+        model.set_attn_implementation("sdpa")
     rates, lens, padded = [], [], 0
     for requests in batches:
         prompts = [tok.apply_chat_template(r.as_openai_messages(), add_generation_prompt=True, tokenize=False)
@@ -86,6 +89,8 @@ def raw_generate(llm, batches: list, max_new_tokens: int, chunk: int) -> dict:
                                      do_sample=False, pad_token_id=tok.pad_token_id)
             generated += (out.shape[1] - enc["input_ids"].shape[1]) * enc["input_ids"].shape[0]
         rates.append(generated / (time.perf_counter() - start))
+    if stock != "sdpa":
+        model.set_attn_implementation(stock)
     return {"tokens_per_second": statistics.median(rates), "runs": rates, "batch_sizes": [len(b) for b in batches],
             "mean_prompt_tokens": sum(lens) / len(lens), "padding_share": 1 - sum(lens) / padded,
             "seconds_per_request": max_new_tokens / statistics.median(rates)}
@@ -106,6 +111,8 @@ def main() -> None:
     ap.add_argument("--raw-single", type=int, default=4, help="prompts of the first full call re-run one at a time (raw ceiling)")
     ap.add_argument("--model", default=None)
     ap.add_argument("--dtype", default="auto", help="model dtype for both sides and raw (auto: fp32 on CPU, bf16 on CUDA)")
+    ap.add_argument("--decode-loop", default="auto", choices=("auto", "fast", "generate"),
+                    help="the transformers backend's decoding loop for both sides (auto: fast on CPU)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
 
@@ -113,7 +120,7 @@ def main() -> None:
     from solid_bench.llm import create_backend
 
     llm = create_backend("transformers", args.model, batch_size=args.backend_batch or args.batch_size,
-                         ignore_eos=True, dtype=args.dtype)
+                         ignore_eos=True, dtype=args.dtype, decode_loop=args.decode_loop)
     llm.load()
     tmp = Path(tempfile.mkdtemp(prefix="solid-batching-"))
     rec = Recording(llm)
@@ -145,6 +152,7 @@ def main() -> None:
               f"completion tokens {side['completion_tokens']:>6}  {side['dialogs_per_hour']:7.1f} dialogs/h  "
               f"{side['plans_per_hour']:7.1f} plans/h  {side['tokens_per_second']:6.1f} tok/s")
     speedup = batched["dialogs_per_hour"] / max(1e-9, single["dialogs_per_hour"])
+    print(f"decode loop: {llm._loop}; dtype {args.dtype}")
     print(f"batched / one-at-a-time dialogs per hour: {speedup:.2f}x "
           f"(plans per hour: {batched['plans_per_hour'] / max(1e-9, single['plans_per_hour']):.2f}x)")
     ratio = batched["tokens_per_second"] / raw["tokens_per_second"]

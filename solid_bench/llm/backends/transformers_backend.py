@@ -1,10 +1,15 @@
 """The default backend: batched chat generation with Hugging Face transformers, left padding.
 
 Requests are grouped by decoding parameters (max_new_tokens, temperature, top_p, seed, stop);
-within a group they are sorted by prompt length (less padding) and run ``batch_size`` at a time;
-completions come back in request order. Greedy when temperature == 0, else sampling after
-``torch.manual_seed(request.seed)`` once per batch, so a sampled text depends on its batch's
-composition. Only the request's parameters apply (transformers' default top_k of 50 and a
+within a group they are sorted by prompt length and run ``batch_size`` at a time; completions
+come back in request order. Greedy when temperature == 0, else sampling seeded with
+``request.seed`` once per batch, so a sampled text depends on its batch's composition.
+
+Two decoding loops give the same greedy outputs (``decode_loop``): ``"fast"``
+(:mod:`solid_bench.llm.fast_decode`: each prompt prefilled alone, then all rows decoded together
+with a grouped-query attention for single tokens, finished rows dropped) and ``"generate"``
+(``model.generate`` on a left-padded batch). ``"auto"``, the default, takes ``"fast"`` on CPU for
+models it supports and ``"generate"`` otherwise (on CUDA, padded batched prefill is cheap). Only the request's parameters apply (transformers' default top_k of 50 and a
 model's repetition penalty are switched off). ``seconds`` is the batch's wall time divided
 evenly over its requests; the batch wall time and size are in ``meta``. ``completion_tokens``
 counts the tokens actually generated for the request (the end-of-sequence token included,
@@ -27,6 +32,7 @@ from ..base import Completion, Request
 # swallowed into the model config). Other backends' options are accepted and ignored.
 _LOAD_OPTIONS = {"revision", "trust_remote_code", "attn_implementation", "local_files_only", "cache_dir"}
 _IGNORED = {"max_concurrency", "base_url", "timeout", "retries"}
+_DECODE_LOOPS = ("auto", "fast", "generate")
 _FALLBACK_TEMPLATE = (
     "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
     "{% if add_generation_prompt %}assistant:{% endif %}"
@@ -62,10 +68,15 @@ class TransformersBackend:
         dtype: str = "auto",
         device: str = "auto",
         ignore_eos: bool = False,
+        decode_loop: str = "auto",
         **options,
     ):
         if int(batch_size) < 1:
             raise UserError(f"batch_size must be at least 1, got {batch_size}.")
+        if decode_loop not in _DECODE_LOOPS:
+            raise UserError(f"Unknown decode_loop {decode_loop!r} for the transformers backend; use one of "
+                            f"{', '.join(_DECODE_LOOPS)}.")
+        self.decode_loop = decode_loop
         self.model = model
         self.batch_size = int(batch_size)
         self.dtype = dtype
@@ -75,7 +86,7 @@ class TransformersBackend:
         if unknown:
             raise UserError(
                 f"Unknown option(s) for the transformers backend: {', '.join(sorted(unknown))}; known: batch_size, "
-                f"dtype, device, ignore_eos, {', '.join(sorted(_LOAD_OPTIONS))}."
+                f"dtype, device, ignore_eos, decode_loop, {', '.join(sorted(_LOAD_OPTIONS))}."
             )
         self.options = {k: v for k, v in options.items() if k in _LOAD_OPTIONS}
         if model is None:
@@ -135,6 +146,18 @@ class TransformersBackend:
             eos.append(tokenizer.eos_token_id)
         self._eos = eos
         self._device, self._dtype = device, dtype
+        self._loop = "generate"
+        if self.decode_loop != "generate":
+            from .. import fast_decode
+
+            wanted = self.decode_loop == "fast" or not str(device).startswith("cuda")
+            if wanted and fast_decode.enable(model):
+                self._loop = "fast"
+            elif self.decode_loop == "fast":
+                raise UserError(
+                    f"decode_loop='fast' does not support model {source!r} (it needs full attention in every "
+                    "layer on SDPA, position_ids and logits_to_keep); use decode_loop='generate'."
+                )
         self._model, self._tokenizer = model, tokenizer
         return model, tokenizer
 
@@ -164,6 +187,8 @@ class TransformersBackend:
         return out  # type: ignore[return-value]
 
     def _run_batch(self, batch_ids: list[list[int]], params: Request) -> list[Completion]:
+        if self._loop == "fast":
+            return self._run_batch_fast(batch_ids, params)
         import torch
         from transformers import GenerationConfig
 
@@ -197,6 +222,24 @@ class TransformersBackend:
             results.append(self._finish(tokens, int(n_prompt), params, wall, len(batch_ids)))
         return results
 
+    def _run_batch_fast(self, batch_ids: list[list[int]], params: Request) -> list[Completion]:
+        from ..fast_decode import Decoding, generate
+
+        t0 = time.perf_counter()
+        sample = params.temperature > 0
+        decoding = Decoding(
+            max_new_tokens=params.max_new_tokens,
+            min_new_tokens=params.max_new_tokens if self.ignore_eos else 0,
+            temperature=params.temperature if sample else 0.0,
+            top_p=params.top_p if sample else 1.0,
+            seed=params.seed,
+            eos_ids=tuple(self._eos),
+            stop=tuple(params.stop),
+        )
+        new = generate(self._model, self._tokenizer, batch_ids, decoding)
+        wall = time.perf_counter() - t0
+        return [self._finish(tokens, len(ids), params, wall, len(batch_ids)) for tokens, ids in zip(new, batch_ids)]
+
     def _finish(self, tokens: list[int], n_prompt: int, params: Request, wall: float, n: int) -> Completion:
         """Cut one generated row at eos/padding and at the first stop string; count its tokens."""
         tokenizer = self._tokenizer
@@ -219,7 +262,8 @@ class TransformersBackend:
             completion_tokens=used,
             seconds=wall / n,
             finish_reason=reason,
-            meta={"batch_seconds": wall, "batch_size": n, "device": self._device, "dtype": self._dtype},
+            meta={"batch_seconds": wall, "batch_size": n, "device": self._device, "dtype": self._dtype,
+                  "decode_loop": self._loop},
         )
 
     def close(self) -> None:

@@ -1,0 +1,280 @@
+"""A faster batched generation loop for the transformers backend (decoder-only models, CPU or CUDA).
+
+Why (measured with SmolLM2-135M in bf16 on one CPU thread, 30 SOLID turn prompts of 180-505
+tokens, 80 new tokens each; ``/tmp``-free details in README): plain ``model.generate`` on a
+left-padded batch spends its time in three places that batching does not shrink:
+
+- Prefill on a padded batch computes every pad position, and the CPU SDPA kernel with a padding
+  mask is slow: 0.51 s per prompt in a batch of 30 against 0.31 s for the same prompt alone.
+- For one query token, PyTorch's CPU attention kernel takes ~2.6 ms per layer on 30 rows; two
+  batched matrix products over each key/value head group take ~0.6 ms.
+- Rows that have finished (end of sequence, stop string) keep being decoded until the longest
+  row of the batch is done.
+
+So :func:`generate` prefills each prompt on its own (no padding, causal attention without a
+mask), merges the per-prompt key/value caches into one left-padded batch cache, and decodes all
+rows together with :func:`grouped_decode_attention` (registered with transformers'
+``AttentionInterface`` as ``"sdpa_grouped_decode"``; prefill and anything unusual go to
+transformers' own SDPA function). Finished rows are dropped from the batch as they finish.
+
+Decoding matches the backend's ``generate`` configuration: greedy at temperature 0, else
+temperature then nucleus (top-p) sampling from a generator seeded per call, no top-k, no
+repetition penalty; end-of-sequence tokens are suppressed for the first ``min_new_tokens`` steps;
+a row stops at an end-of-sequence token or when its text contains a stop string. Greedy outputs
+equal ``model.generate``'s on a float32 model (tests/llm/test_fast_decode.py).
+
+Only models that take ``position_ids`` and ``logits_to_keep``, use transformers' attention
+interface with SDPA, and have full attention in every layer use this loop (:func:`supported`);
+others (sliding windows, linear attention, encoder-decoders) keep ``model.generate``.
+"""
+
+from __future__ import annotations
+
+import inspect
+from dataclasses import dataclass
+from typing import Sequence
+
+NAME = "sdpa_grouped_decode"
+_registered = False
+
+
+def grouped_decode_attention(module, query, key, value, attention_mask, dropout: float = 0.0,
+                             scaling: float | None = None, is_causal: bool | None = None, **kwargs):
+    """Attention in transformers' functional layout: query ``[B, H, q, D]``, key/value ``[B, KVH, k, D]``;
+    returns ``([B, q, H, D], None)``. Own path for a single query token, else transformers' SDPA."""
+    import torch
+
+    from transformers.integrations.sdpa_attention import sdpa_attention_forward
+
+    batch, heads, q_len, dim = query.shape
+    kv_heads = key.shape[1]
+    if (q_len != 1 or dropout or kwargs.get("softcap") is not None or kwargs.get("position_bias") is not None
+            or kwargs.get("s_aux") is not None or heads % kv_heads or value.shape[-1] != dim
+            or key.shape[0] != batch):
+        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout,
+                                      scaling=scaling, is_causal=is_causal, **kwargs)
+    group = heads // kv_heads
+    scale = dim ** -0.5 if scaling is None else scaling
+    q = query.reshape(batch, kv_heads, group, dim)  # a group's queries share one key/value head
+    scores = torch.matmul(q, key.transpose(-1, -2)).float() * scale  # [B, KVH, G, k]
+    if attention_mask is not None:
+        mask = attention_mask[:, :, -1:, -key.shape[2]:]  # [B or 1, 1 or H, 1, k]
+        if mask.shape[1] != 1:
+            mask = mask.reshape(mask.shape[0], kv_heads, group, mask.shape[-1])
+        scores = scores.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool else scores + mask.float()
+    probs = torch.softmax(scores, dim=-1).to(value.dtype)
+    out = torch.matmul(probs, value)  # [B, KVH, G, D]
+    return out.reshape(batch, heads, 1, dim).transpose(1, 2).contiguous(), None
+
+
+def register() -> str:
+    """Register the attention function (with the SDPA mask builder) in transformers, once; return its name."""
+    global _registered
+    if not _registered:
+        from transformers import AttentionInterface
+        from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
+
+        AttentionInterface.register(NAME, grouped_decode_attention)
+        ALL_MASK_ATTENTION_FUNCTIONS.register(NAME, sdpa_mask)
+        _registered = True
+    return NAME
+
+
+def supported(model) -> bool:
+    """True when :func:`generate` can run ``model``: a decoder-only model on transformers' attention
+    interface (SDPA or this module's), full attention in every layer, ``position_ids`` and
+    ``logits_to_keep`` in its forward."""
+    config = model.config
+    if getattr(config, "is_encoder_decoder", False) or config._attn_implementation not in ("sdpa", NAME):
+        return False
+    if not getattr(model, "_supports_attention_backend", False):
+        return False
+    params = set(inspect.signature(model.forward).parameters)
+    if not {"position_ids", "logits_to_keep", "attention_mask"} <= params or not {"cache", "past_key_values"} & params:
+        return False
+    text = config.get_text_config(decoder=True)
+    layer_types = getattr(text, "layer_types", None)
+    if layer_types is not None and any(t != "full_attention" for t in layer_types):
+        return False
+    if getattr(text, "sliding_window", None) and getattr(text, "use_sliding_window", True):
+        return False
+    return True
+
+
+def enable(model) -> bool:
+    """Switch ``model`` to the grouped decode attention when :func:`supported`; True if it did."""
+    if not supported(model):
+        return False
+    if model.config._attn_implementation != NAME:
+        model.set_attn_implementation(register())
+    return True
+
+
+@dataclass(frozen=True)
+class Decoding:
+    """What :func:`generate` needs to know about decoding (the backend's GenerationConfig, in short)."""
+
+    max_new_tokens: int
+    min_new_tokens: int = 0
+    temperature: float = 0.0
+    top_p: float = 1.0
+    seed: int = 0
+    eos_ids: tuple[int, ...] = ()
+    stop: tuple[str, ...] = ()
+
+
+def sample_next(logits, decoding: Decoding, generator):
+    """Next token per row from float logits ``[B, V]``: argmax at temperature 0, else temperature
+    scaling, the smallest set of tokens whose probability reaches ``top_p``, and a draw."""
+    import torch
+
+    if decoding.temperature <= 0:
+        return logits.argmax(dim=-1)
+    logits = logits / decoding.temperature
+    if decoding.top_p < 1.0:
+        sorted_logits, order = torch.sort(logits, descending=True)
+        probs = torch.softmax(sorted_logits, dim=-1)
+        drop = probs.cumsum(dim=-1) - probs >= decoding.top_p  # mass before this token already reaches top_p
+        drop[:, 0] = False
+        logits = logits.scatter(1, order, sorted_logits.masked_fill(drop, float("-inf")))
+    # inverse-CDF draw: one uniform number per row (torch.multinomial took 23 ms per step for 30 rows of
+    # a 49k vocabulary on one CPU thread, this 2 ms)
+    cdf = torch.softmax(logits, dim=-1).cumsum(dim=-1)
+    u = torch.rand(cdf.shape[0], 1, generator=generator, device=cdf.device) * cdf[:, -1:]
+    return torch.searchsorted(cdf, u).squeeze(1).clamp(max=cdf.shape[1] - 1)
+
+
+def _buffer_layer_class():
+    """A cache layer over a preallocated, contiguous key/value buffer (built lazily: transformers is heavy)."""
+    from transformers.cache_utils import DynamicLayer
+
+    class BufferLayer(DynamicLayer):
+        """Keys/values of a whole batch in one ``[B, KVH, capacity, D]`` buffer, filled up to ``n``.
+
+        ``update`` writes the new step in place and returns the whole buffer, so attention reads one
+        contiguous tensor and nothing is copied per step (``DynamicLayer`` concatenates, which copies
+        the cache on every step). Slots past ``n`` are masked by the 2D attention mask, which
+        covers the full capacity (``get_mask_sizes``)."""
+
+        def __init__(self, keys, values, filled: int):
+            super().__init__()
+            self.keys, self.values, self.n = keys, values, filled
+            self.device, self.is_initialized = keys.device, True
+
+        def update(self, key_states, value_states, *args, **kwargs):
+            add = key_states.shape[-2]
+            if self.n + add > self.keys.shape[-2]:
+                raise RuntimeError("the decode buffer is full (capacity was sized for max_new_tokens)")
+            self.keys[:, :, self.n : self.n + add] = key_states
+            self.values[:, :, self.n : self.n + add] = value_states
+            self.n += add
+            return self.keys, self.values
+
+        def get_seq_length(self) -> int:
+            return self.n
+
+        def get_mask_sizes(self, query_length: int) -> tuple[int, int]:
+            return self.keys.shape[-2], 0
+
+        def get_max_length(self) -> int:
+            return self.keys.shape[-2]
+
+        def batch_select_indices(self, indices) -> None:
+            self.keys, self.values = self.keys[indices], self.values[indices]
+
+    return BufferLayer
+
+
+_BUFFER_LAYER = None
+
+
+def _merge_caches(caches, lengths: list[int], capacity: int):
+    """One cache for the batch: the per-prompt caches left-padded into buffers of ``capacity`` slots."""
+    global _BUFFER_LAYER
+    from transformers import DynamicCache
+
+    if _BUFFER_LAYER is None:
+        _BUFFER_LAYER = _buffer_layer_class()
+    longest, layers = max(lengths), []
+    for layer in range(len(caches[0].layers)):
+        k0, v0 = caches[0].layers[layer].keys, caches[0].layers[layer].values
+        keys = k0.new_zeros(len(caches), k0.shape[1], capacity, k0.shape[3])
+        values = v0.new_zeros(len(caches), v0.shape[1], capacity, v0.shape[3])
+        for row, (cache, n) in enumerate(zip(caches, lengths)):
+            keys[row, :, longest - n : longest] = cache.layers[layer].keys[0]
+            values[row, :, longest - n : longest] = cache.layers[layer].values[0]
+        layers.append(_BUFFER_LAYER(keys, values, longest))
+    merged = DynamicCache()
+    merged.layers = layers
+    return merged
+
+
+def generate(model, tokenizer, batch_ids: Sequence[Sequence[int]], decoding: Decoding) -> list[list[int]]:
+    """Generated token ids per prompt (an end-of-sequence token, when generated, ends its list).
+
+    ``model`` must be :func:`supported` (call :func:`enable` first to get the fast attention)."""
+    import torch
+    from transformers import DynamicCache
+
+    device = next(model.parameters()).device
+    # transformers 5.x renamed the forward's past_key_values to cache
+    cache_arg = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+    generator = torch.Generator(device=device).manual_seed(int(decoding.seed))
+    eos = torch.tensor(sorted(set(decoding.eos_ids)), dtype=torch.long, device=device)
+    outputs: list[list[int]] = [[] for _ in batch_ids]
+    if decoding.max_new_tokens <= 0 or not batch_ids:
+        return outputs
+    lengths = [len(ids) for ids in batch_ids]
+    with torch.inference_mode():
+        caches, last_logits = [], []
+        for ids in batch_ids:  # prefill one prompt at a time: no padding, causal attention without a mask
+            cache = DynamicCache()
+            out = model(input_ids=torch.tensor([list(ids)], device=device), use_cache=True, logits_to_keep=1,
+                        **{cache_arg: cache})
+            caches.append(cache)
+            last_logits.append(out.logits[0, -1].float())
+        longest = max(lengths)
+        capacity = longest + decoding.max_new_tokens
+        cache = _merge_caches(caches, lengths, capacity)
+        del caches
+        # 1 = a filled slot to attend to; left padding and the slots not yet written stay 0 (the last slot is
+        # never written, so the mask is never all ones and transformers never drops it)
+        mask = torch.zeros(len(batch_ids), capacity, dtype=torch.long, device=device)
+        for row, n in enumerate(lengths):
+            mask[row, longest - n : longest] = 1
+        positions = torch.tensor(lengths, device=device)
+        rows = list(range(len(batch_ids)))  # batch position -> prompt index
+        logits = torch.stack(last_logits)
+        for step in range(decoding.max_new_tokens):
+            if step < decoding.min_new_tokens and len(eos):
+                logits[:, eos] = float("-inf")
+            tokens = sample_next(logits, decoding, generator)
+            finished = []
+            for pos, (row, token) in enumerate(zip(rows, tokens.tolist())):
+                outputs[row].append(token)
+                if (token in decoding.eos_ids and step >= decoding.min_new_tokens) or (
+                    decoding.stop and _hits_stop(tokenizer, outputs[row], decoding.stop)
+                ):
+                    finished.append(pos)
+            if step + 1 == decoding.max_new_tokens:
+                break
+            if finished:
+                keep = [pos for pos in range(len(rows)) if pos not in set(finished)]
+                if not keep:
+                    break
+                index = torch.tensor(keep, device=device)
+                cache.batch_select_indices(index)
+                mask, positions, tokens = mask[index], positions[index], tokens[index]
+                rows = [rows[pos] for pos in keep]
+            mask[:, longest + step] = 1
+            out = model(input_ids=tokens.view(-1, 1), attention_mask=mask, position_ids=positions.view(-1, 1),
+                        use_cache=True, **{cache_arg: cache})
+            positions = positions + 1
+            logits = out.logits[:, -1].float()
+    return outputs
+
+
+def _hits_stop(tokenizer, tokens: list[int], stop: tuple[str, ...]) -> bool:
+    """True when the text of the last few generated tokens contains a stop string."""
+    tail = tokenizer.decode(tokens[-(max(len(s) for s in stop) + 4):], skip_special_tokens=True)
+    return any(s in tail for s in stop)
