@@ -1,21 +1,24 @@
-"""A faster batched generation loop for the transformers backend (decoder-only models, CPU or CUDA).
+"""A faster batched generation loop for the transformers backend (decoder-only models).
 
 Why (measured with SmolLM2-135M in bf16 on one CPU thread, 30 SOLID turn prompts of 180-505
-tokens, 80 new tokens each; ``/tmp``-free details in README): plain ``model.generate`` on a
-left-padded batch spends its time in three places that batching does not shrink:
+tokens, 80 new tokens each; figures in README): plain ``model.generate`` on a left-padded batch
+spends its time where batching does not help:
 
-- Prefill on a padded batch computes every pad position, and the CPU SDPA kernel with a padding
-  mask is slow: 0.51 s per prompt in a batch of 30 against 0.31 s for the same prompt alone.
-- For one query token, PyTorch's CPU attention kernel takes ~2.6 ms per layer on 30 rows; two
-  batched matrix products over each key/value head group take ~0.6 ms.
+- Prefill on a padded batch computes every pad position, and PyTorch's CPU attention kernel with
+  a padding mask is slow: 0.51 s per prompt in a batch of 30 against 0.31 s for the prompt alone.
+- For one query token, that kernel takes ~2.6 ms per layer on 30 rows; two batched matrix
+  products per key/value head group take ~0.6 ms. The default cache also copies every layer's
+  keys and values on each step (``torch.cat``).
 - Rows that have finished (end of sequence, stop string) keep being decoded until the longest
-  row of the batch is done.
+  row of the batch is done. Sampling with ``torch.multinomial`` over a 49k vocabulary took 23 ms
+  per step for 30 rows.
 
-So :func:`generate` prefills each prompt on its own (no padding, causal attention without a
-mask), merges the per-prompt key/value caches into one left-padded batch cache, and decodes all
-rows together with :func:`grouped_decode_attention` (registered with transformers'
-``AttentionInterface`` as ``"sdpa_grouped_decode"``; prefill and anything unusual go to
-transformers' own SDPA function). Finished rows are dropped from the batch as they finish.
+So :func:`generate` prefills each prompt on its own (no padding; causal attention computed block
+by block, ~3x faster than the CPU flash kernel), copies the per-prompt caches once into one
+left-padded, preallocated buffer per layer, and decodes all rows together with
+:func:`grouped_attention` (registered with transformers' ``AttentionInterface`` as
+``"sdpa_grouped"``; anything it does not cover goes to transformers' own SDPA function).
+Finished rows leave the batch; tokens are drawn by inverse CDF.
 
 Decoding matches the backend's ``generate`` configuration: greedy at temperature 0, else
 temperature then nucleus (top-p) sampling from a generator seeded per call, no top-k, no
@@ -34,27 +37,39 @@ import inspect
 from dataclasses import dataclass
 from typing import Sequence
 
-NAME = "sdpa_grouped_decode"
+NAME = "sdpa_grouped"
 _registered = False
 
 
-def grouped_decode_attention(module, query, key, value, attention_mask, dropout: float = 0.0,
+def grouped_attention(module, query, key, value, attention_mask, dropout: float = 0.0,
                              scaling: float | None = None, is_causal: bool | None = None, **kwargs):
     """Attention in transformers' functional layout: query ``[B, H, q, D]``, key/value ``[B, KVH, k, D]``;
-    returns ``([B, q, H, D], None)``. Own path for a single query token, else transformers' SDPA."""
-    import torch
-
+    returns ``([B, q, H, D], None)``. Own paths for a single query token (decoding) and for an unmasked
+    causal prefill; anything else goes to transformers' SDPA function."""
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
     batch, heads, q_len, dim = query.shape
-    kv_heads = key.shape[1]
-    if (q_len != 1 or dropout or kwargs.get("softcap") is not None or kwargs.get("position_bias") is not None
-            or kwargs.get("s_aux") is not None or heads % kv_heads or value.shape[-1] != dim
-            or key.shape[0] != batch):
-        return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout,
-                                      scaling=scaling, is_causal=is_causal, **kwargs)
-    group = heads // kv_heads
+    kv_heads, k_len = key.shape[1], key.shape[2]
+    plain = (not dropout and kwargs.get("softcap") is None and kwargs.get("position_bias") is None
+             and kwargs.get("s_aux") is None and not heads % kv_heads and value.shape[-1] == dim
+             and key.shape[0] == batch)
     scale = dim ** -0.5 if scaling is None else scaling
+    if plain and q_len == 1:
+        return _single_query(query, key, value, attention_mask, scale), None
+    causal = is_causal if is_causal is not None else getattr(module, "is_causal", True)
+    if plain and causal and attention_mask is None and k_len == q_len:
+        return _causal_blocks(query, key, value, scale), None
+    return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout,
+                                  scaling=scaling, is_causal=is_causal, **kwargs)
+
+
+def _single_query(query, key, value, attention_mask, scale: float):
+    """One query token per row: two matrix products per key/value head (its query heads stacked)."""
+    import torch
+
+    batch, heads, _, dim = query.shape
+    kv_heads = key.shape[1]
+    group = heads // kv_heads
     q = query.reshape(batch, kv_heads, group, dim)  # a group's queries share one key/value head
     scores = torch.matmul(q, key.transpose(-1, -2)).float() * scale  # [B, KVH, G, k]
     if attention_mask is not None:
@@ -64,7 +79,31 @@ def grouped_decode_attention(module, query, key, value, attention_mask, dropout:
         scores = scores.masked_fill(~mask, float("-inf")) if mask.dtype == torch.bool else scores + mask.float()
     probs = torch.softmax(scores, dim=-1).to(value.dtype)
     out = torch.matmul(probs, value)  # [B, KVH, G, D]
-    return out.reshape(batch, heads, 1, dim).transpose(1, 2).contiguous(), None
+    return out.reshape(batch, heads, 1, dim).transpose(1, 2).contiguous()
+
+
+def _causal_blocks(query, key, value, scale: float, block: int = 128):
+    """Causal attention without padding, in query blocks of ``block`` tokens: block i only looks at the
+    keys up to its end, so about half of the score matrix is never computed. On one CPU thread this
+    is ~3x faster than PyTorch's CPU flash kernel for 200-500 tokens (bf16, 9 query / 3 key heads)."""
+    import torch
+
+    batch, heads, length, dim = query.shape
+    kv_heads = key.shape[1]
+    group, rows = heads // kv_heads, batch * kv_heads
+    q = query.reshape(rows, group, length, dim)
+    k = key.reshape(rows, length, dim)
+    v = value.reshape(rows, length, dim)
+    out = query.new_empty(rows, group, length, dim)
+    future = torch.full((length, length), float("-inf"), device=query.device).triu(1)
+    for start in range(0, length, block):
+        end = min(length, start + block)
+        n = end - start
+        scores = torch.bmm(q[:, :, start:end].reshape(rows, group * n, dim), k[:, :end].transpose(1, 2)).float()
+        scores = scores.view(rows, group, n, end).mul_(scale).add_(future[start:end, :end])
+        probs = torch.softmax(scores, dim=-1).to(value.dtype).view(rows, group * n, end)
+        out[:, :, start:end] = torch.bmm(probs, v[:, :end]).view(rows, group, n, dim)
+    return out.view(batch, heads, length, dim).transpose(1, 2).contiguous()
 
 
 def register() -> str:
@@ -74,7 +113,7 @@ def register() -> str:
         from transformers import AttentionInterface
         from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
 
-        AttentionInterface.register(NAME, grouped_decode_attention)
+        AttentionInterface.register(NAME, grouped_attention)
         ALL_MASK_ATTENTION_FUNCTIONS.register(NAME, sdpa_mask)
         _registered = True
     return NAME
@@ -102,7 +141,7 @@ def supported(model) -> bool:
 
 
 def enable(model) -> bool:
-    """Switch ``model`` to the grouped decode attention when :func:`supported`; True if it did."""
+    """Switch ``model`` to :func:`grouped_attention` when :func:`supported`; True if it did."""
     if not supported(model):
         return False
     if model.config._attn_implementation != NAME:

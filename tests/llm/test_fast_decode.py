@@ -24,8 +24,8 @@ class _Module:
 
 @pytest.mark.parametrize("heads,kv_heads", [(4, 4), (6, 2), (9, 3)])
 @pytest.mark.parametrize("mask_kind", ["none", "bool", "float"])
-def test_grouped_decode_attention_equals_sdpa_with_repeated_heads(heads, kv_heads, mask_kind):
-    from solid_bench.llm.fast_decode import grouped_decode_attention
+def test_grouped_attention_equals_sdpa_with_repeated_heads(heads, kv_heads, mask_kind):
+    from solid_bench.llm.fast_decode import grouped_attention
 
     gen = torch.Generator().manual_seed(heads * 10 + kv_heads)
     batch, keys, dim = 3, 11, 8
@@ -39,7 +39,7 @@ def test_grouped_decode_attention_equals_sdpa_with_repeated_heads(heads, kv_head
             "float": torch.zeros(batch, 1, 1, keys).masked_fill(~allowed, torch.finfo(torch.float32).min)}[mask_kind]
     module = _Module()
     module.num_key_value_groups = heads // kv_heads
-    got, _ = grouped_decode_attention(module, q, k, v, mask, scaling=0.3)
+    got, _ = grouped_attention(module, q, k, v, mask, scaling=0.3)
     # independent reference: repeat the key/value heads and run PyTorch's SDPA on them
     rep = heads // kv_heads
     ref = torch.nn.functional.scaled_dot_product_attention(
@@ -49,15 +49,32 @@ def test_grouped_decode_attention_equals_sdpa_with_repeated_heads(heads, kv_head
     torch.testing.assert_close(got, ref.transpose(1, 2), rtol=1e-5, atol=1e-5)
 
 
-def test_prefill_goes_to_transformers_sdpa():
-    from solid_bench.llm.fast_decode import grouped_decode_attention
+@pytest.mark.parametrize("length", [1, 5, 128, 300])
+def test_causal_prefill_in_blocks_equals_sdpa(length):
+    from solid_bench.llm.fast_decode import grouped_attention
+
+    gen = torch.Generator().manual_seed(length)
+    q, k, v = (torch.randn(2, h, length, 8, generator=gen) for h in (6, 2, 2))
+    module = _Module()
+    module.num_key_value_groups = 3
+    got, _ = grouped_attention(module, q, k, v, None, scaling=0.4)
+    ref = torch.nn.functional.scaled_dot_product_attention(
+        q, k.repeat_interleave(3, 1), v.repeat_interleave(3, 1), is_causal=True, scale=0.4)
+    torch.testing.assert_close(got, ref.transpose(1, 2), rtol=1e-5, atol=1e-5)
+
+
+def test_masked_prefill_goes_to_transformers_sdpa():
+    from solid_bench.llm.fast_decode import grouped_attention
 
     q, k, v = torch.randn(2, 4, 5, 8), torch.randn(2, 2, 5, 8), torch.randn(2, 2, 5, 8)
+    mask = torch.ones(5, 5, dtype=torch.bool).tril().expand(2, 1, 5, 5).clone()
+    mask[0, ..., :2] = False
+    mask[0, 0, :2, 0] = True  # a padded row must still see something
     module = _Module()
     module.num_key_value_groups = 2
-    got, _ = grouped_decode_attention(module, q, k, v, None)
+    got, _ = grouped_attention(module, q, k, v, mask)
     ref = torch.nn.functional.scaled_dot_product_attention(
-        q, k.repeat_interleave(2, 1), v.repeat_interleave(2, 1), is_causal=True)
+        q, k.repeat_interleave(2, 1), v.repeat_interleave(2, 1), attn_mask=mask)
     torch.testing.assert_close(got, ref.transpose(1, 2), rtol=1e-5, atol=1e-5)
 
 
