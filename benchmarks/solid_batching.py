@@ -68,12 +68,16 @@ def run_side(llm, seeds: Path, n: int, batch_size: int, max_new_tokens: int, tem
 def raw_generate(llm, batches: list, max_new_tokens: int, chunk: int) -> dict:
     """Tokens/s of plain greedy model.generate on the given request batches (their own prompts), each
     run as the backend runs it: sorted by prompt length, ``chunk`` rows per generate call."""
-    import torch
+    from solid_bench.llm.fast_decode import stock_attention
 
     model, tok = llm.load()
-    stock = model.config._attn_implementation
-    if stock != "sdpa":  # raw means stock transformers: SDPA attention, not the fast loop's decode attention
-        model.set_attn_implementation("sdpa")
+    with stock_attention(model):  # raw means stock transformers: its SDPA, not the fast loop's attention
+        return _raw_generate(model, tok, batches, max_new_tokens, chunk)
+
+
+def _raw_generate(model, tok, batches: list, max_new_tokens: int, chunk: int) -> dict:
+    import torch
+
     rates, lens, padded = [], [], 0
     for requests in batches:
         prompts = [tok.apply_chat_template(r.as_openai_messages(), add_generation_prompt=True, tokenize=False)
@@ -89,8 +93,6 @@ def raw_generate(llm, batches: list, max_new_tokens: int, chunk: int) -> dict:
                                      do_sample=False, pad_token_id=tok.pad_token_id)
             generated += (out.shape[1] - enc["input_ids"].shape[1]) * enc["input_ids"].shape[0]
         rates.append(generated / (time.perf_counter() - start))
-    if stock != "sdpa":
-        model.set_attn_implementation(stock)
     return {"tokens_per_second": statistics.median(rates), "runs": rates, "batch_sizes": [len(b) for b in batches],
             "mean_prompt_tokens": sum(lens) / len(lens), "padding_share": 1 - sum(lens) / padded,
             "seconds_per_request": max_new_tokens / statistics.median(rates)}

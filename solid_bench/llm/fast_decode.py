@@ -34,8 +34,9 @@ others (sliding windows, linear attention, encoder-decoders) keep ``model.genera
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Sequence
 
 NAME = "sdpa_grouped"
 _registered = False
@@ -135,9 +136,7 @@ def supported(model) -> bool:
     layer_types = getattr(text, "layer_types", None)
     if layer_types is not None and any(t != "full_attention" for t in layer_types):
         return False
-    if getattr(text, "sliding_window", None) and getattr(text, "use_sliding_window", True):
-        return False
-    return True
+    return not (getattr(text, "sliding_window", None) and getattr(text, "use_sliding_window", True))
 
 
 def enable(model) -> bool:
@@ -147,6 +146,19 @@ def enable(model) -> bool:
     if model.config._attn_implementation != NAME:
         model.set_attn_implementation(register())
     return True
+
+
+@contextmanager
+def stock_attention(model):
+    """Within the block ``model`` runs transformers' own SDPA attention (benchmarks: "raw generate")."""
+    current = model.config._attn_implementation
+    if current == NAME:
+        model.set_attn_implementation("sdpa")
+    try:
+        yield model
+    finally:
+        if current == NAME:
+            model.set_attn_implementation(NAME)
 
 
 @dataclass(frozen=True)

@@ -158,3 +158,14 @@ def test_decode_loop_errors(tiny_model):
     auto = create_backend("transformers", model=str(tiny_model), device="cpu", dtype="float32",
                           attn_implementation="eager")
     assert auto.complete([Request.chat(("user", "hi"), max_new_tokens=2)])[0].meta["decode_loop"] == "generate"
+
+
+def test_stock_attention_switches_back(tiny_model):
+    from solid_bench.llm.fast_decode import NAME, stock_attention
+
+    fast, _ = _pair(tiny_model)
+    model, _ = fast.load()
+    assert model.config._attn_implementation == NAME
+    with stock_attention(model):
+        assert model.config._attn_implementation == "sdpa"
+    assert model.config._attn_implementation == NAME
