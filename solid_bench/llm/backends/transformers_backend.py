@@ -5,15 +5,17 @@ within a group they are sorted by prompt length and run ``batch_size`` at a time
 come back in request order. Greedy when temperature == 0, else sampling seeded with
 ``request.seed`` once per batch, so a sampled text depends on its batch's composition.
 
-Two decoding loops give the same greedy outputs (``decode_loop``): ``"fast"``
+Two decoding loops give the same greedy outputs up to floating-point rounding (``decode_loop``): ``"fast"``
 (:mod:`solid_bench.llm.fast_decode`: each prompt prefilled alone, then all rows decoded together
 with a grouped-query attention for single tokens, finished rows dropped) and ``"generate"``
 (``model.generate`` on a left-padded batch). ``"auto"``, the default, takes ``"fast"`` on CPU for
-models it supports and ``"generate"`` otherwise (on CUDA, padded batched prefill is cheap). Only the request's parameters apply (transformers' default top_k of 50 and a
-model's repetition penalty are switched off). ``seconds`` is the batch's wall time divided
-evenly over its requests; the batch wall time and size are in ``meta``. ``completion_tokens``
-counts the tokens actually generated for the request (the end-of-sequence token included,
-padding excluded).
+models it supports and ``"generate"`` otherwise (on CUDA, padded batched prefill is cheap).
+
+Only the request's parameters apply (transformers' default top_k of 50 and a model's repetition
+penalty are switched off). ``seconds`` is the batch's wall time divided evenly over its requests;
+the batch wall time and size, and the decoding loop, are in ``meta``. ``completion_tokens`` counts
+the tokens actually generated for the request (the end-of-sequence token included, padding
+excluded).
 """
 
 from __future__ import annotations
