@@ -96,6 +96,16 @@ def test_top_p_keeps_the_smallest_nucleus_and_temperature_zero_is_argmax():
     assert seen == {0}  # the top token alone reaches 0.5
 
 
+@pytest.fixture(params=["padded", "per-prompt"])
+def prefill_mode(request, monkeypatch):
+    """Run a test with short prompts prefilled in one padded batch (the default for them) and one by one."""
+    from solid_bench.llm import fast_decode
+
+    if request.param == "per-prompt":
+        monkeypatch.setattr(fast_decode, "PADDED_PREFILL_MAX_TOKENS", 0)
+    return request.param
+
+
 def _pair(tiny_model, **kw):
     fast = create_backend("transformers", model=str(tiny_model), device="cpu", dtype="float32", decode_loop="fast", **kw)
     plain = create_backend("transformers", model=str(tiny_model), device="cpu", dtype="float32",
@@ -103,7 +113,7 @@ def _pair(tiny_model, **kw):
     return fast, plain
 
 
-def test_fast_loop_is_the_cpu_default_and_equals_generate_greedy(tiny_model):
+def test_fast_loop_is_the_cpu_default_and_equals_generate_greedy(tiny_model, prefill_mode):
     auto = create_backend("transformers", model=str(tiny_model), device="cpu", dtype="float32", batch_size=8)
     fast, plain = _pair(tiny_model, batch_size=8)
     reqs = requests(n_tokens=12)
@@ -116,7 +126,7 @@ def test_fast_loop_is_the_cpu_default_and_equals_generate_greedy(tiny_model):
     assert [c.prompt_tokens for c in got] == [c.prompt_tokens for c in ref]
 
 
-def test_fast_loop_stop_strings_and_ignore_eos_equal_generate(tiny_model):
+def test_fast_loop_stop_strings_and_ignore_eos_equal_generate(tiny_model, prefill_mode):
     fast, plain = _pair(tiny_model, batch_size=8)
     texts = [c.text for c in plain.complete(requests(n_tokens=12)) if len(c.text) >= 6]
     assert texts, "the tiny model produced no text long enough to test stop strings"
@@ -129,7 +139,7 @@ def test_fast_loop_stop_strings_and_ignore_eos_equal_generate(tiny_model):
     assert [c.text for c in got] == [c.text for c in ref]
 
 
-def test_fast_loop_rows_that_finish_early_leave_the_others_unchanged(tiny_model):
+def test_fast_loop_rows_that_finish_early_leave_the_others_unchanged(tiny_model, prefill_mode):
     """A batch where rows stop at different steps gives each row what it gets alone."""
     fast, _ = _pair(tiny_model, batch_size=8)
     reqs = requests(n_tokens=30)
@@ -139,7 +149,7 @@ def test_fast_loop_rows_that_finish_early_leave_the_others_unchanged(tiny_model)
     assert [c.text for c in batched] == [c.text for c in single]
 
 
-def test_fast_loop_sampling_is_seeded(tiny_model):
+def test_fast_loop_sampling_is_seeded(tiny_model, prefill_mode):
     fast, _ = _pair(tiny_model)
     a = fast.complete(requests(n_tokens=8, temperature=1.0, seed=1))
     b = fast.complete(requests(n_tokens=8, temperature=1.0, seed=1))
