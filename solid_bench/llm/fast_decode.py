@@ -34,6 +34,7 @@ others (sliding windows, linear attention, encoder-decoders) keep ``model.genera
 
 from __future__ import annotations
 
+import functools
 import inspect
 from collections.abc import Sequence
 from contextlib import contextmanager
@@ -196,6 +197,7 @@ def sample_next(logits, decoding: Decoding, generator):
     return torch.searchsorted(cdf, u).squeeze(1).clamp(max=cdf.shape[1] - 1)
 
 
+@functools.cache
 def _buffer_layer_class():
     """A cache layer over a preallocated, contiguous key/value buffer (built lazily: transformers is heavy)."""
     from transformers.cache_utils import DynamicLayer
@@ -237,28 +239,23 @@ def _buffer_layer_class():
     return BufferLayer
 
 
-_BUFFER_LAYER = None
-
-
 def _merge_caches(parts, lengths: list[int], capacity: int):
     """One cache for the batch: the prefilled parts ``(cache, rows, width)``, each row's keys/values
     right-aligned in its part, copied left-padded into buffers of ``capacity`` slots."""
-    global _BUFFER_LAYER
     from transformers import DynamicCache
 
-    if _BUFFER_LAYER is None:
-        _BUFFER_LAYER = _buffer_layer_class()
+    buffer_layer = _buffer_layer_class()
     longest, layers = max(lengths), []
     for layer in range(len(parts[0][0].layers)):
         k0, v0 = parts[0][0].layers[layer].keys, parts[0][0].layers[layer].values
         keys = k0.new_zeros(len(lengths), k0.shape[1], capacity, k0.shape[3])
         values = v0.new_zeros(len(lengths), v0.shape[1], capacity, v0.shape[3])
-        for cache, rows, width in parts:
+        for part, rows, width in parts:
             for j, row in enumerate(rows):
                 n = lengths[row]
-                keys[row, :, longest - n : longest] = cache.layers[layer].keys[j, :, width - n : width]
-                values[row, :, longest - n : longest] = cache.layers[layer].values[j, :, width - n : width]
-        layers.append(_BUFFER_LAYER(keys, values, longest))
+                keys[row, :, longest - n : longest] = part.layers[layer].keys[j, :, width - n : width]
+                values[row, :, longest - n : longest] = part.layers[layer].values[j, :, width - n : width]
+        layers.append(buffer_layer(keys, values, longest))
     merged = DynamicCache()
     merged.layers = layers
     return merged
@@ -339,7 +336,8 @@ def generate(model, tokenizer, batch_ids: Sequence[Sequence[int]], decoding: Dec
             if step + 1 == decoding.max_new_tokens:
                 break
             if finished:
-                keep = [pos for pos in range(len(rows)) if pos not in set(finished)]
+                done = set(finished)
+                keep = [pos for pos in range(len(rows)) if pos not in done]
                 if not keep:
                     break
                 index = torch.tensor(keep, device=device)
