@@ -41,11 +41,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 NAME = "sdpa_grouped"
-_registered = False
 
 
 def grouped_attention(module, query, key, value, attention_mask, dropout: float = 0.0,
-                             scaling: float | None = None, is_causal: bool | None = None, **kwargs):
+                      scaling: float | None = None, is_causal: bool | None = None, **kwargs):
     """Attention in transformers' functional layout: query ``[B, H, q, D]``, key/value ``[B, KVH, k, D]``;
     returns ``([B, q, H, D], None)``. Own paths for a single query token (decoding) and for an unmasked
     causal prefill; anything else goes to transformers' SDPA function."""
@@ -98,28 +97,32 @@ def _causal_blocks(query, key, value, scale: float, block: int = 128):
     k = key.reshape(rows, length, dim)
     v = value.reshape(rows, length, dim)
     out = query.new_empty(rows, group, length, dim)
-    future = torch.full((length, length), float("-inf"), device=query.device).triu(1)
     for start in range(0, length, block):
         end = min(length, start + block)
         n = end - start
+        future = torch.ones(n, end, dtype=torch.bool, device=query.device).triu(start + 1)  # key after query
         scores = torch.bmm(q[:, :, start:end].reshape(rows, group * n, dim), k[:, :end].transpose(1, 2)).float()
-        scores = scores.view(rows, group, n, end).mul_(scale).add_(future[start:end, :end])
+        scores = scores.view(rows, group, n, end).mul_(scale).masked_fill_(future, float("-inf"))
         probs = torch.softmax(scores, dim=-1).to(value.dtype).view(rows, group * n, end)
         out[:, :, start:end] = torch.bmm(probs, v[:, :end]).view(rows, group, n, dim)
     return out.view(batch, heads, length, dim).transpose(1, 2).contiguous()
 
 
+@functools.cache
 def register() -> str:
     """Register the attention function (with the SDPA mask builder) in transformers, once; return its name."""
-    global _registered
-    if not _registered:
-        from transformers import AttentionInterface
-        from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
+    from transformers import AttentionInterface
+    from transformers.masking_utils import ALL_MASK_ATTENTION_FUNCTIONS, sdpa_mask
 
-        AttentionInterface.register(NAME, grouped_attention)
-        ALL_MASK_ATTENTION_FUNCTIONS.register(NAME, sdpa_mask)
-        _registered = True
+    AttentionInterface.register(NAME, grouped_attention)
+    ALL_MASK_ATTENTION_FUNCTIONS.register(NAME, sdpa_mask)
     return NAME
+
+
+def _cache_keyword(model) -> str | None:
+    """The forward's name for the key/value cache (transformers 5.x renamed past_key_values to cache)."""
+    params = inspect.signature(model.forward).parameters
+    return next((name for name in ("cache", "past_key_values") if name in params), None)
 
 
 def supported(model) -> bool:
@@ -132,7 +135,7 @@ def supported(model) -> bool:
     if not getattr(model, "_supports_attention_backend", False):
         return False
     params = set(inspect.signature(model.forward).parameters)
-    if not {"position_ids", "logits_to_keep", "attention_mask"} <= params or not {"cache", "past_key_values"} & params:
+    if not {"position_ids", "logits_to_keep", "attention_mask"} <= params or _cache_keyword(model) is None:
         return False
     text = config.get_text_config(decoder=True)
     layer_types = getattr(text, "layer_types", None)
@@ -301,8 +304,7 @@ def generate(model, tokenizer, batch_ids: Sequence[Sequence[int]], decoding: Dec
     import torch
 
     device = next(model.parameters()).device
-    # transformers 5.x renamed the forward's past_key_values to cache
-    cache_arg = "cache" if "cache" in inspect.signature(model.forward).parameters else "past_key_values"
+    cache_arg = _cache_keyword(model)
     generator = torch.Generator(device=device).manual_seed(int(decoding.seed))
     eos = torch.tensor(sorted(set(decoding.eos_ids)), dtype=torch.long, device=device)
     outputs: list[list[int]] = [[] for _ in batch_ids]

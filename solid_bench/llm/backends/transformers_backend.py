@@ -24,11 +24,14 @@ import hashlib
 import importlib.util
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from ...errors import UserError
 from .. import BACKENDS
 from ..base import Completion, Request
+
+if TYPE_CHECKING:
+    from ..fast_decode import Decoding
 
 # Options passed on to from_pretrained; any other option is a mistake (a typo must not be
 # swallowed into the model config). Other backends' options are accepted and ignored.
@@ -188,48 +191,13 @@ class TransformersBackend:
                     out[i] = c
         return out  # type: ignore[return-value]
 
-    def _run_batch(self, batch_ids: list[list[int]], params: Request) -> list[Completion]:
-        if self._loop == "fast":
-            return self._run_batch_fast(batch_ids, params)
-        import torch
-        from transformers import GenerationConfig
+    def _decoding(self, params: Request) -> Decoding:
+        """The request's decoding settings, the same for both loops: greedy at temperature 0, else
+        temperature and top-p only; ``ignore_eos`` forces ``max_new_tokens``."""
+        from ..fast_decode import Decoding
 
-        model, tokenizer = self._model, self._tokenizer
-        t0 = time.perf_counter()
-        enc = tokenizer.pad({"input_ids": batch_ids}, padding=True, return_tensors="pt").to(self._device)
         sample = params.temperature > 0
-        config = GenerationConfig(
-            max_new_tokens=params.max_new_tokens,
-            min_new_tokens=params.max_new_tokens if self.ignore_eos else None,
-            do_sample=sample,
-            temperature=params.temperature if sample else None,
-            top_p=params.top_p if sample else None,
-            top_k=0 if sample else None,  # the request's parameters only: no default top-k of 50
-            repetition_penalty=1.0,
-            pad_token_id=tokenizer.pad_token_id,
-            eos_token_id=self._eos,
-            stop_strings=list(params.stop) or None,
-        )
-        if sample:
-            torch.manual_seed(params.seed)
-        with torch.inference_mode():
-            seqs = model.generate(
-                **enc, generation_config=config, tokenizer=tokenizer if params.stop else None
-            )
-        new = seqs[:, enc["input_ids"].shape[1] :].tolist()
-        prompt_lens = enc["attention_mask"].sum(dim=1).tolist()
-        wall = time.perf_counter() - t0
-        results = []
-        for tokens, n_prompt in zip(new, prompt_lens):
-            results.append(self._finish(tokens, int(n_prompt), params, wall, len(batch_ids)))
-        return results
-
-    def _run_batch_fast(self, batch_ids: list[list[int]], params: Request) -> list[Completion]:
-        from ..fast_decode import Decoding, generate
-
-        t0 = time.perf_counter()
-        sample = params.temperature > 0
-        decoding = Decoding(
+        return Decoding(
             max_new_tokens=params.max_new_tokens,
             min_new_tokens=params.max_new_tokens if self.ignore_eos else 0,
             temperature=params.temperature if sample else 0.0,
@@ -238,9 +206,46 @@ class TransformersBackend:
             eos_ids=tuple(self._eos),
             stop=tuple(params.stop),
         )
-        new = generate(self._model, self._tokenizer, batch_ids, decoding)
+
+    def _run_batch(self, batch_ids: list[list[int]], params: Request) -> list[Completion]:
+        t0 = time.perf_counter()
+        decoding = self._decoding(params)
+        if self._loop == "fast":
+            from ..fast_decode import generate
+
+            new = generate(self._model, self._tokenizer, batch_ids, decoding)
+            prompt_lens = [len(ids) for ids in batch_ids]
+        else:
+            new, prompt_lens = self._generate(batch_ids, decoding)
         wall = time.perf_counter() - t0
-        return [self._finish(tokens, len(ids), params, wall, len(batch_ids)) for tokens, ids in zip(new, batch_ids)]
+        return [self._finish(tokens, int(n), params, wall, len(batch_ids)) for tokens, n in zip(new, prompt_lens)]
+
+    def _generate(self, batch_ids: list[list[int]], d: Decoding) -> tuple[list[list[int]], list[int]]:
+        """``model.generate`` on the left-padded batch: new tokens per row (padding after an end
+        included) and prompt lengths."""
+        import torch
+        from transformers import GenerationConfig
+
+        model, tokenizer = self._model, self._tokenizer
+        enc = tokenizer.pad({"input_ids": batch_ids}, padding=True, return_tensors="pt").to(self._device)
+        sample = d.temperature > 0
+        config = GenerationConfig(
+            max_new_tokens=d.max_new_tokens,
+            min_new_tokens=d.min_new_tokens or None,
+            do_sample=sample,
+            temperature=d.temperature if sample else None,
+            top_p=d.top_p if sample else None,
+            top_k=0 if sample else None,  # the request's parameters only: no default top-k of 50
+            repetition_penalty=1.0,
+            pad_token_id=tokenizer.pad_token_id,
+            eos_token_id=list(d.eos_ids),
+            stop_strings=list(d.stop) or None,
+        )
+        if sample:
+            torch.manual_seed(d.seed)
+        with torch.inference_mode():
+            seqs = model.generate(**enc, generation_config=config, tokenizer=tokenizer if d.stop else None)
+        return seqs[:, enc["input_ids"].shape[1] :].tolist(), enc["attention_mask"].sum(dim=1).tolist()
 
     def _finish(self, tokens: list[int], n_prompt: int, params: Request, wall: float, n: int) -> Completion:
         """Cut one generated row at eos/padding and at the first stop string; count its tokens."""
