@@ -40,7 +40,7 @@ class GenerationConfig:
     max_new_tokens: int = 80
     temperature: float = 0.7
     retries: int = 2
-    history: int = 6
+    history: int = 20
     backend_options: dict = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -79,6 +79,38 @@ def open_llm(config: GenerationConfig, folder: Path):
     from solid_bench.llm import create_backend
 
     return create_backend(config.backend, config.model, **options)
+
+
+def external_costs(config: GenerationConfig, n_seeds: int) -> dict[str, dict]:
+    """Costs made outside this run folder that its corpus owes, for the all-in figure.
+
+    ``seeding``: seeds taken from another run's ``seeding.json`` (``solid-bench seeds``), its cost
+    pro-rated by the seeds this run uses. ``generator``: a trained generator's own making (its
+    ``training.json`` ``cost.total``: training corpus all-in cost plus training compute)."""
+    import json
+
+    out: dict[str, dict] = {}
+    keys = ("llm_calls", "prompt_tokens", "completion_tokens", "seconds")
+    if config.seeds_file:
+        record = Path(config.seeds_file).parent / "seeding.json"
+        try:
+            info = json.loads(record.read_text(encoding="utf-8"))
+            total, made = info["cost"]["all"], int(info["seeds"])
+        except (OSError, ValueError, KeyError, TypeError):
+            total, made = None, 0
+        if total and made > 0:
+            share = min(1.0, n_seeds / made)
+            out["seeding"] = {k: total.get(k, 0) * share for k in keys} | {
+                "source": str(record), "seeds_used": n_seeds, "seeds_made": made, "share": round(share, 6)}
+    if config.method == "solid-rl" and config.model:
+        card = Path(config.model) / "training.json"
+        try:
+            cost = json.loads(card.read_text(encoding="utf-8"))["cost"]["total"]
+        except (OSError, ValueError, KeyError, TypeError):
+            cost = None
+        if cost:
+            out["generator"] = {k: cost.get(k, 0) for k in keys} | {"source": str(card)}
+    return out
 
 
 def _log(msg: str) -> None:
@@ -134,6 +166,7 @@ def run_generation(config: GenerationConfig, train=None, backend=None,
                             seed_file=Path(config.seeds_file) if config.seeds_file else None)
         seeds = seeder.run(config.n)
         extra["seeding"] = {"seeds": len(seeds), **seeder.stats}
+        extra["external_costs"] = external_costs(config, len(seeds))
         if len(seeds) < config.n:
             log(f"only {len(seeds)} seeds could be made; seeds are reused in turn")
         plans = make_plans(seeds, pool, config.n, seed=config.seed)
@@ -192,7 +225,7 @@ def estimate(config: GenerationConfig, train, retry_rate: float = 0.15, na_rate:
     """Calls and tokens a run would need, from the plans alone (no LLM call; an upper bound when resuming)."""
     from .instructions import SINGLE, InstructionBook
     from .plans import DialogPlan
-    from .prompts import ATTRIBUTES, BACKGROUND, ENTITY_NAMES, ENTITY_TYPES, MERGE, PERSONAS, STARTER, TURN
+    from .prompts import ATTRIBUTES, BACKGROUND, ENTITY_NAMES, ENTITY_TYPES, MERGE, STARTER, turn_messages
     from solid_bench.schema import Seed
 
     def words(template, **f) -> int:
@@ -222,8 +255,8 @@ def estimate(config: GenerationConfig, train, retry_rate: float = 0.15, na_rate:
     stages["instructions"] = {"llm_calls": len(combos), "prompt_words": len(combos) * merge_words,
                               "completion_words": len(combos) * EXPECTED_WORDS["merge_instructions"]}
     book = InstructionBook(None)
-    base = len(TURN.system.format(entity_name="Name Here", entity_type="Software Product", attribute="price",
-                                  background=filler, persona=PERSONAS["agent"], instruction="").split())
+    base = sum(len(c.split()) for _, c in turn_messages([], "agent", entity_name="Name Here", entity_type="Software Product",
+                                                         attribute="price", background=filler, instruction=""))
     calls = prompt_words = 0
     for p in plans:
         for t, (role, intents) in enumerate(p.turns):

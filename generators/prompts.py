@@ -76,34 +76,38 @@ MERGE = Template(
     "Instructions:\n{numbered}\nMerged instruction:",
 )
 
-#: Turn prompts are role-play: the model speaks as {persona}; the dialog so far is given as chat
-#: messages (the other party as "user", the speaker's own messages as "assistant"), and
-#: ``user`` below is the nudge appended when the last message is not the other party's.
+#: Turn prompts share their prefix across one dialog's turns: a fixed system message, then the seed
+#: (entity, attribute, background) and the transcript so far, and only then what changes from turn to
+#: turn (who speaks next and the instruction). Turn t+1's prompt therefore starts with turn t's prompt
+#: up to the end of its transcript, so an engine that caches prompts (llama.cpp's server slots, the
+#: transformers backend's prefix cache) prefills only the newest utterance and the new instruction.
 TURN = Template(
     "turn",
-    "Role-play a help-forum conversation.\nYou are {persona}. The conversation is about {entity_name} "
-    "({entity_type}), in particular its {attribute}.\nBackground: {background}\n"
-    "Your next message must do this: {instruction}\nWrite only your message, one to three sentences.",
-    "Write your next message now. {instruction}",
+    "You write the next message of a conversation on a technical help forum.\nA user asks for help and a "
+    "support agent answers. You write one message at a time, as the person named at the end of the request, "
+    "and the message must do what the instruction says. Write only the message text: no name, no role, no "
+    "quotes, no notes.",
+    "Topic: {entity_name} ({entity_type}), in particular its {attribute}.\nBackground: {background}\n\n"
+    "Conversation so far:\n{transcript}\n\n"
+    "Write the next message, by the {speaker}. It must do this: {instruction}\n"
+    "Write one to three sentences.",
 )
 
-PERSONAS = {"user": "a user who asked for help", "agent": "a helpful support agent answering the user"}
+SPEAKERS = {"user": "user who asked for help", "agent": "support agent"}
+TRANSCRIPT_NAMES = {"user": "User", "agent": "Agent"}
+NO_TRANSCRIPT = "(nothing yet: this is the first message)"
+
+
+def transcript(history: list[tuple[str, str]]) -> str:
+    """The dialog so far, one "User: ..." / "Agent: ..." line per utterance (a stable, growing prefix)."""
+    return "\n".join(f"{TRANSCRIPT_NAMES[speaker]}: {text}" for speaker, text in history) or NO_TRANSCRIPT
 
 
 def turn_messages(history: list[tuple[str, str]], role: str, **fields: object) -> tuple[tuple[str, str], ...]:
-    """Chat messages for the next utterance by ``role``: system persona, then the history from the
-    speaker's point of view (consecutive messages of one party joined), then a nudge if needed."""
-    fields = {**fields, "persona": PERSONAS[role]}
-    out = [("system", TURN.system.format(**fields))]
-    for speaker, text in history:
-        chat_role = "assistant" if speaker == role else "user"
-        if out[-1][0] == chat_role:
-            out[-1] = (chat_role, out[-1][1] + "\n\n" + text)
-        else:
-            out.append((chat_role, text))
-    if out[-1][0] != "user":
-        out.append(("user", TURN.user.format(**fields)))
-    return tuple(out)
+    """Chat messages for the next utterance by ``role``: the fixed system message, then one user message
+    with the seed, the transcript of ``history`` and, last, the speaker and the instruction."""
+    fields = {**fields, "speaker": SPEAKERS[role], "transcript": transcript(history)}
+    return TURN.messages(**fields)
 
 
 TEMPLATES: dict[str, Template] = {

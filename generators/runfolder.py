@@ -91,13 +91,17 @@ def empty_cost() -> dict[str, float]:
 
 
 def add_completions(cost: dict, completions: Sequence) -> dict:
-    """Add the metered cost of ``completions`` into ``cost`` (in place) and return it."""
+    """Add the metered cost of ``completions`` into ``cost`` (in place) and return it.
+
+    A cache hit costs what the call that produced it cost (its ``original_seconds``), so a
+    rerun from the cache reports the same generation cost as the run that filled it."""
     for c in completions:
+        cached = bool(getattr(c, "cached", False))
         cost["llm_calls"] += 1
-        cost["cached_calls"] += int(bool(getattr(c, "cached", False)))
+        cost["cached_calls"] += int(cached)
         cost["prompt_tokens"] += int(c.prompt_tokens)
         cost["completion_tokens"] += int(c.completion_tokens)
-        cost["seconds"] += float(c.seconds)
+        cost["seconds"] += float((c.meta or {}).get("original_seconds", c.seconds) if cached else c.seconds)
     return cost
 
 

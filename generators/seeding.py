@@ -115,6 +115,11 @@ def clean_starter(text: str, entity: str = "") -> str:
     return text
 
 
+def template_starter(attribute: str, entity_name: str) -> str:
+    """The conversation starter used when the model gave no usable question (a counted fallback)."""
+    return f"What can you tell me about the {attribute} of {entity_name}?"
+
+
 def load_seed_file(path: Path) -> list[dict]:
     """Entities from ``--seeds``: a JSONL of seed fields, or a JSON array of "name<TAB>type" strings."""
     path = Path(path)
@@ -174,9 +179,9 @@ class SelfSeeder:
         return texts
 
     def _req(self, messages, key: str, max_new_tokens: int | None = None) -> Request:
-        # one sampling seed per stage (not per request): backends batch only requests with equal
-        # decoding parameters, the seed included
-        rseed = random.Random(f"{self.seed}:{key.split(':')[0]}").randrange(2**31)
+        # a seed per request, from what it asks for: the answer does not depend on its batch-mates,
+        # so a resumed stage asks exactly what an uninterrupted one would have asked
+        rseed = random.Random(f"{self.seed}:{key}").randrange(2**31)
         return Request(messages, max_new_tokens=max_new_tokens or self.max_new_tokens,
                        temperature=self.temperature, seed=rseed)
 
@@ -316,7 +321,7 @@ class SelfSeeder:
             starter = b.get("starter") or starters.get(id(b), "")
             if not starter:
                 self.stats["starter_template_fallback"] += 1
-                starter = f"What can you tell me about the {a} of {b['entity_name']}?"
+                starter = template_starter(a, b["entity_name"])
                 # a template starter keeps the entity (it is real and known); the drop is counted
             out.append(Seed(b["entity_name"], b["entity_type"], a, b["background"], starter))
         append_jsonl(self.folder / "seeds.jsonl", [s.to_dict() for s in out])

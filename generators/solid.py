@@ -4,7 +4,10 @@ finished dialog's place goes to the next plan at once, so calls stay full until 
 
 The first utterance of a plan that starts with (user, OQ) is the seed's conversation starter.
 Every later utterance is written for its role and intents, from the entity, its type, the
-background document and the last ``history`` utterances. Outputs are cleaned (role prefixes,
+background document and the transcript so far (the last ``history`` utterances; the prompt layout
+in ``prompts.TURN`` lets consecutive turns of a dialog share their prefix). Every sampling seed is
+derived from the run seed, the plan id, the utterance and the attempt, never from which plans share
+a batch, so an interrupted and resumed run writes the same corpus as an uninterrupted one. Outputs are cleaned (role prefixes,
 quotes, trailing fragments); an utterance that is empty, repeated or garbage is retried up to
 ``retries`` times, and a plan whose utterance still fails is rejected with the reason recorded,
 never kept with a wrong label.
@@ -96,7 +99,8 @@ class _State:
     t: int = 0  # the utterance being written
     attempt: int = 0  # tries so far for utterance t
     utts: list = field(default_factory=list)
-    cost: dict = field(default_factory=empty_cost)
+    cost: dict = field(default_factory=empty_cost)  # every call for this dialog
+    cost_retries: dict = field(default_factory=empty_cost)  # the calls of its rejected tries
     attempts: list = field(default_factory=list)
     retries: int = 0
     failed: str | None = None
@@ -114,7 +118,7 @@ class SolidGenerator:
     description = "SOLID (Askari et al. 2024): turn-by-turn generation from self-seeds and intent instructions"
 
     def __init__(self, backend, instructions: InstructionBook, meter=None, *, seed: int = 0,
-                 max_new_tokens: int = 80, temperature: float = 0.7, retries: int = 2, history: int = 6,
+                 max_new_tokens: int = 80, temperature: float = 0.7, retries: int = 2, history: int = 20,
                  background_words: int = 100, utterance_words: int = 60, **_ignored):
         self.backend, self.book, self.meter, self.seed = backend, instructions, meter, seed
         self.max_new_tokens, self.temperature, self.retries = max_new_tokens, temperature, retries
@@ -129,11 +133,16 @@ class SolidGenerator:
         """Hashes of the templates this generator's turns use (kept in every dialog's meta)."""
         return {"turn": TURN.sha256, "merge_instructions": MERGE.sha256}
 
-    def request(self, s: _State, t: int, attempt: int, call_seed: int) -> Request:
-        """The chat request for utterance ``t`` of ``s`` (history bounded to the last few turns).
+    def call_seed(self, plan_id: str, t: int, attempt: int) -> int:
+        """The sampling seed of one try: a function of the run seed, plan, utterance and attempt only."""
+        return random.Random(f"{self.seed}:{plan_id}:{t}:{attempt}").randrange(2**31)
 
-        A retry samples again at the run's temperature with the step's seed, so it shares the
-        step's backend batch; only greedy runs (temperature 0) retry at 0.9, as greedy would repeat.
+    def request(self, s: _State, t: int, attempt: int) -> Request:
+        """The chat request for try ``attempt`` of utterance ``t`` of ``s`` (the transcript holds
+        the last ``history`` utterances).
+
+        A retry samples again at the run's temperature with its own seed; only greedy runs
+        (temperature 0) retry at 0.9, as greedy would repeat.
         """
         seed = s.plan.seed
         role, intents = s.plan.turns[t]
@@ -144,8 +153,8 @@ class SolidGenerator:
             instruction=self.book.get(intents, role),
         )
         temperature = self.temperature if attempt == 0 or self.temperature > 0 else 0.9
-        return Request(messages, max_new_tokens=self.max_new_tokens, temperature=temperature, seed=call_seed,
-                       stop=("\nUser:", "\nAgent:"))
+        return Request(messages, max_new_tokens=self.max_new_tokens, temperature=temperature,
+                       seed=self.call_seed(s.plan.plan_id, t, attempt), stop=("\nUser:", "\nAgent:"))
 
     def _start(self, plan: DialogPlan) -> _State:
         """A new dialog state; a plan opening with (user, OQ) gets its seed's starter as utterance 0."""
@@ -167,6 +176,7 @@ class SolidGenerator:
             s.retries += s.attempt
             s.t, s.attempt = s.t + 1, 0
             return
+        add_completions(s.cost_retries, [c])
         s.attempts.append({"turn": s.t, "attempt": s.attempt, "reason": reason, "raw": c.text[:400]})
         s.attempt += 1
         if s.attempt > self.retries:
@@ -177,16 +187,16 @@ class SolidGenerator:
         """Continuous batching: yields (accepted, rejected) of the dialogs that finished at each step.
 
         A pool of up to ``batch_size`` dialogs is kept; each step sends every pooled dialog's next
-        request (a new utterance or a retry) in ONE backend call with one sampling seed, then
+        request (a new utterance or a retry) in ONE backend call (each request with its own seed), then
         finished dialogs leave the pool and queued plans take their places, so calls stay full
         until the tail. ``admit()`` returning False stops admitting plans (a token budget); the
-        pool is still finished. Deterministic for the same plans, batch size, seed and backend.
+        pool is still finished. Each request's seed depends on its plan, utterance and attempt only.
         """
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         queue = iter(plans)
         pool: list[_State] = []
-        key, step, open_queue = None, 0, True
+        open_queue = True
         while True:
             done: list[_State] = []
             while open_queue and len(pool) < batch_size and (admit is None or admit()):
@@ -194,21 +204,18 @@ class SolidGenerator:
                 if plan is None:
                     open_queue = False
                     break
-                key = plan.plan_id if key is None else key
                 s = self._start(plan)
                 (done if s.finished else pool).append(s)
             if open_queue and admit is not None and len(pool) < batch_size and not admit():
                 open_queue = False
             if pool:
-                call_seed = random.Random(f"{self.seed}:{key}:{step}").randrange(2**31)
-                completions = self.backend.complete([self.request(s, s.t, s.attempt, call_seed) for s in pool])
+                completions = self.backend.complete([self.request(s, s.t, s.attempt) for s in pool])
                 if self.meter is not None:
                     self.meter.add("turns", completions)
                 for s, c in zip(pool, completions):
                     self._take(s, c)
                 done += [s for s in pool if s.finished]
                 pool = [s for s in pool if not s.finished]
-                step += 1
             if done:
                 yield self._outcomes(done)
             if not pool and not open_queue:
@@ -226,7 +233,8 @@ class SolidGenerator:
         model = getattr(self.backend, "model_id", "")
         dialogs, rejected = [], []
         for s in states:
-            cost = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in s.cost.items()}
+            cost, cost_retries = ({k: (round(v, 4) if isinstance(v, float) else v) for k, v in c.items()}
+                                  for c in (s.cost, s.cost_retries))
             if s.failed:
                 role, intents = s.plan.turns[s.failed_turn]
                 rejected.append({
@@ -236,7 +244,7 @@ class SolidGenerator:
                 })
                 continue
             meta = {"generator": "solid", "model": model, "plan_id": s.plan.plan_id,
-                    "prompt_hashes": self.prompt_hashes(), "cost": cost, "retries": s.retries,
+                    "prompt_hashes": self.prompt_hashes(), "cost": cost, "cost_retries": cost_retries, "retries": s.retries,
                     "rejected_attempts": [a["reason"] for a in s.attempts]}
             dialogs.append(Dialog(f"solid-{s.plan.plan_id}", "solid", tuple(s.utts), s.plan.seed, meta))
         return dialogs, rejected

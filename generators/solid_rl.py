@@ -68,25 +68,28 @@ class SolidRLGenerator:
     def prompt_hashes(self) -> dict[str, str]:
         return {"one_step": prompt_sha256()}
 
-    def request(self, plan, attempt: int, call_seed: int) -> Request:
+    def call_seed(self, plan_id: str, attempt: int) -> int:
+        """The sampling seed of one try: a function of the run seed, plan and attempt only (resume-safe)."""
+        return random.Random(f"{self.seed}:{plan_id}:rl:{attempt}").randrange(2**31)
+
+    def request(self, plan, attempt: int) -> Request:
         """The one-call request for a whole plan."""
         bucket = -(-plan.n_turns // 4) * 4
         temperature = self.temperature if attempt == 0 else max(self.temperature, 0.9)
         return Request(build_prompt(plan.seed, plan.turns, self.quality_tag), max_new_tokens=self.max_new_tokens * bucket,
-                       temperature=temperature, seed=call_seed)
+                       temperature=temperature, seed=self.call_seed(plan.plan_id, attempt))
 
     def generate(self, plans) -> tuple[list[Dialog], list[dict]]:
         """Generate one batch of plans; returns (accepted dialogs, rejection records)."""
-        batch_key = plans[0].plan_id if plans else ""
         costs = {p.plan_id: empty_cost() for p in plans}
+        retry_costs = {p.plan_id: empty_cost() for p in plans}  # the calls of rejected tries
         attempts: dict[str, list] = {p.plan_id: [] for p in plans}
         done: dict[str, tuple] = {}
         todo = list(plans)
         for attempt in range(self.retries + 1):
             if not todo:
                 break
-            call_seed = random.Random(f"{self.seed}:{batch_key}:rl:{attempt}").randrange(2**31)
-            completions = self.backend.complete([self.request(p, attempt, call_seed) for p in todo])
+            completions = self.backend.complete([self.request(p, attempt) for p in todo])
             if self.meter is not None:
                 self.meter.add("dialogs", completions)
             again = []
@@ -96,13 +99,15 @@ class SolidRLGenerator:
                 if utts is not None:
                     done[p.plan_id] = (utts, attempt)
                 else:
+                    add_completions(retry_costs[p.plan_id], [c])
                     attempts[p.plan_id].append({"attempt": attempt, "reason": reason, "raw": c.text[:400]})
                     again.append(p)
             todo = again
         model = getattr(self.backend, "model_id", "")
         dialogs, rejected = [], []
         for p in plans:
-            cost = {k: (round(v, 4) if isinstance(v, float) else v) for k, v in costs[p.plan_id].items()}
+            cost, cost_retries = ({k: (round(v, 4) if isinstance(v, float) else v) for k, v in c[p.plan_id].items()}
+                                  for c in (costs, retry_costs))
             if p.plan_id not in done:
                 last = attempts[p.plan_id][-1]["reason"]
                 rejected.append({"plan_id": p.plan_id, "reason": last.split(":", 1)[0], "detail": last,
@@ -111,7 +116,7 @@ class SolidRLGenerator:
                 continue
             utts, retries = done[p.plan_id]
             meta = {"generator": "solid-rl", "model": model, "plan_id": p.plan_id, "prompt_hashes": self.prompt_hashes(),
-                    "quality_tag": self.quality_tag, "cost": cost, "retries": retries,
+                    "quality_tag": self.quality_tag, "cost": cost, "cost_retries": cost_retries, "retries": retries,
                     "rejected_attempts": [a["reason"].split(":", 1)[0] for a in attempts[p.plan_id]]}
             dialogs.append(Dialog(f"solid-rl-{p.plan_id}", "solid-rl", utts, p.seed, meta))
         return dialogs, rejected

@@ -102,16 +102,27 @@ def test_reject_reasons(text, previous, intents, reason):
     assert reject_reason(text, previous, intents) == reason
 
 
-def test_turn_messages_are_role_play_from_the_speakers_side():
+def test_turn_messages_put_the_transcript_before_what_changes():
     history = [("user", "Q?"), ("agent", "A1."), ("agent", "A2."), ("user", "It failed.")]
-    msgs = turn_messages(history, "agent", entity_name="E", entity_type="T", attribute="a", background="b",
-                         instruction="Give a fix.")
-    assert [r for r, _ in msgs] == ["system", "user", "assistant", "user"]
-    assert msgs[2][1] == "A1.\n\nA2."  # consecutive messages of one party are joined
-    assert "support agent" in msgs[0][1] and "Give a fix." in msgs[0][1]
-    opening = turn_messages([], "user", entity_name="E", entity_type="T", attribute="a", background="b",
-                            instruction="Ask.")
-    assert [r for r, _ in opening] == ["system", "user"]  # a nudge when nobody has spoken
+    fields = dict(entity_name="E", entity_type="T", attribute="a", background="b")
+    msgs = turn_messages(history, "agent", instruction="Give a fix.", **fields)
+    assert [r for r, _ in msgs] == ["system", "user"]
+    user = msgs[1][1]
+    assert "User: Q?\nAgent: A1.\nAgent: A2.\nUser: It failed.\n\nWrite the next message, by the support agent." in user
+    assert user.endswith("It must do this: Give a fix.\nWrite one to three sentences.")
+    opening = turn_messages([], "user", instruction="Ask.", **fields)
+    assert "(nothing yet: this is the first message)" in opening[1][1]
+    assert "by the user who asked for help" in opening[1][1]
+
+
+def test_consecutive_turn_prompts_share_everything_up_to_the_last_transcript_line():
+    fields = dict(entity_name="E", entity_type="T", attribute="a", background="b")
+    history = [("user", "Q?"), ("agent", "Try X.")]
+    before = turn_messages(history, "user", instruction="Say it failed.", **fields)
+    after = turn_messages(history + [("user", "It failed.")], "agent", instruction="Give a fix.", **fields)
+    assert before[0] == after[0]  # one system message for every turn of every dialog
+    cut = before[1][1].index("\n\nWrite the next message")
+    assert after[1][1].startswith(before[1][1][:cut] + "\nUser: It failed.\n\nWrite the next message")
 
 
 class _Recorder(FakeBackend):
@@ -130,9 +141,9 @@ def _tries(gen):
     """Wrap gen.request to record (plan id, utterance, attempt) of every request, in call order."""
     seen, inner = [], gen.request
 
-    def request(s, t, attempt, call_seed):
+    def request(s, t, attempt):
         seen.append((s.plan.plan_id, t, attempt))
-        return inner(s, t, attempt, call_seed)
+        return inner(s, t, attempt)
 
     gen.request = request
     return seen
@@ -146,12 +157,13 @@ def test_continuous_batching_keeps_calls_full_until_the_tail(tmp_path):
     dialogs, rejected = gen.generate(plans, batch_size=4)
     assert len(dialogs) == 23 and rejected == []
     sizes = [len(b) for b in backend.batches]
-    assert sum(sizes) == sum(p.n_turns - 1 for p in plans)  # one request per generated utterance
+    # one request per generated utterance, plus one per retry
+    assert sum(sizes) == sum(p.n_turns - 1 for p in plans) + sum(d.meta["retries"] for d in dialogs)
     # full calls while plans are queued; then the pool drains (at most 4 steps: the longest dialog)
     assert sizes == sorted(sizes, reverse=True)
     assert all(n == 4 for n in sizes[:-4])
-    for batch in backend.batches:  # one set of decoding parameters per call: one backend batch
-        assert len({(r.max_new_tokens, r.temperature, r.top_p, r.seed, r.stop) for r in batch}) == 1
+    for batch in backend.batches:  # one set of decoding parameters per call (seeds are per request): one backend batch
+        assert len({(r.max_new_tokens, r.temperature, r.top_p, r.stop) for r in batch}) == 1
 
 
 def test_retries_share_a_call_with_other_dialogs_turns(tmp_path):
@@ -171,8 +183,8 @@ def test_retries_share_a_call_with_other_dialogs_turns(tmp_path):
         assert len({pid for pid, _, _ in c}) == len(c)  # one request per dialog per call
     sizes = [len(b) for b in backend.batches]
     assert sizes == sorted(sizes, reverse=True) and sizes[0] == 6  # full until the queue is empty
-    for batch in backend.batches:  # temperature 0.7: a retry resamples with the same parameters
-        assert len({(r.temperature, r.seed) for r in batch}) == 1
+    for batch in backend.batches:  # temperature 0.7: a retry resamples with the same temperature
+        assert len({r.temperature for r in batch}) == 1
     for r in rejected:  # bounded retries, reasons recorded
         assert len([a for a in r["attempts"] if a["turn"] == r["turn"]]) == 3
 
@@ -192,8 +204,27 @@ def test_continuous_batching_is_deterministic(tmp_path):
     assert untimed(r1) == untimed(r2)
 
 
+def test_outcome_does_not_depend_on_batch_size_or_resume_point(tmp_path):
+    """Seeds come from (plan, utterance, attempt): any batching, or a restart after some plans, writes the same dialogs."""
+    plans = _plans(12)
+
+    def texts(batch_size, chunks):
+        gen = _generator(FakeBackend(bad_rate=0.6), tmp_path)
+        out = {}
+        for chunk in chunks:
+            dialogs, rejected = gen.generate([plans[i] for i in chunk], batch_size=batch_size)
+            out |= {d.meta["plan_id"]: [u.text for u in d.utterances] for d in dialogs}
+            out |= {r["plan_id"]: r["reason"] for r in rejected}
+        return out
+
+    whole = texts(4, [range(12)])
+    assert texts(1, [range(12)]) == whole
+    assert texts(5, [range(3), range(3, 7), range(7, 12)]) == whole  # two "resumes"
+    assert len(whole) == 12 and any(isinstance(v, str) for v in whole.values())  # some plans were rejected
+
+
 def test_greedy_retries_sample(tmp_path):
     gen = _generator(FakeBackend(), tmp_path, temperature=0.0)
     s = gen._start(_plans(1)[0])
-    assert gen.request(s, 1, 0, 7).temperature == 0.0
-    assert gen.request(s, 1, 1, 7).temperature == 0.9  # greedy would only repeat the rejected answer
+    assert gen.request(s, 1, 0).temperature == 0.0
+    assert gen.request(s, 1, 1).temperature == 0.9  # greedy would only repeat the rejected answer

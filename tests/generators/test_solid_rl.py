@@ -58,8 +58,8 @@ def test_one_call_per_dialog_retries_then_rejects_with_the_parser_reason():
     assert r["cost"]["llm_calls"] == 2
     assert meter.totals()["dialogs"]["llm_calls"] == 5
     # per-request budget: 50 tokens per utterance x turns rounded up to a multiple of 4
-    assert gen.request(plans[0], 0, 1).max_new_tokens == 200
-    assert "Quality: high" in gen.request(plans[0], 0, 1).messages[1][1]
+    assert gen.request(plans[0], 0).max_new_tokens == 200
+    assert "Quality: high" in gen.request(plans[0], 0).messages[1][1]
 
 
 def test_quality_tag_follows_the_model_folder(tmp_path):
@@ -68,7 +68,7 @@ def test_quality_tag_follows_the_model_folder(tmp_path):
     assert model_quality_tag(cached) is None
     assert model_quality_tag(SimpleNamespace(model="hub/id")) == "high"
     gen = SolidRLGenerator(cached, None)
-    assert "Quality:" not in gen.request(DialogPlan("p", seed("A"), TURNS), 0, 1).messages[1][1]
+    assert "Quality:" not in gen.request(DialogPlan("p", seed("A"), TURNS), 0).messages[1][1]
 
 
 def _seeds_file(path):

@@ -77,7 +77,7 @@ class SolidRules:
             items = user.rsplit("Instructions:\n", 1)[-1].split("\nMerged instruction:")[0].splitlines()
             return "Merged: In one message, " + " Then, ".join(i.split(". ", 1)[-1] for i in items)
         if stage == "turn":
-            role = "agent" if "support agent" in system.split("\n", 2)[1] else "user"
+            role = "agent" if "the next message, by the support agent" in user else "user"
             if rng.random() < self.bad_rate:
                 return rng.choice(["", "!!!! ???? ....", "User:"])
             return f"{role.capitalize()}: Well, about the {_words(rng, 2)}, try {_words(rng, 5)} first. Is the {_words(rng, 1)} ok?"
