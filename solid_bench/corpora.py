@@ -75,31 +75,37 @@ class Corpus:
                     counts[c] += 1
         return counts
 
-    def generation_cost(self) -> dict[str, float] | None:
-        """Summed generation cost of the synthetic dialogs in this corpus; None if it has none.
+    def generation_cost(self) -> dict[str, dict[str, float]] | None:
+        """Generation cost of the synthetic dialogs in this corpus, two figures; None if it has none.
 
-        Per dialog, the all-in share of its run (``meta.cost_all_in``: seeding, instruction
-        merging, retries and rejected plans spread over the accepted dialogs) where the run
-        folder's manifest gave one, else the dialog's own ``meta.cost``. ``all_in_dialogs``
-        counts the first kind.
+        ``marginal``: the dialogs' own generation calls (``meta.cost`` less ``meta.cost_retries``,
+        the calls of rejected tries, where the generator recorded them). ``all_in``: each dialog's
+        share of its whole run (``meta.cost_all_in``: seeding, instruction merging, retries,
+        rejected plans and a trained generator's making, spread over the accepted dialogs), for
+        the dialogs whose run folder gave one. Each record counts its ``dialogs``.
         """
-        totals: dict[str, float] = {}
-        n = all_in = 0
+        marginal: dict[str, float] = {}
+        all_in: dict[str, float] = {}
+        n_marginal = n_all_in = 0
+
+        def add(totals: dict[str, float], cost: Mapping[str, Any], sign: int = 1) -> None:
+            for k, v in cost.items():
+                if isinstance(v, (int, float)) and not isinstance(v, bool):
+                    totals[k] = totals.get(k, 0) + sign * v
+
         for d in self.dialogs:
             meta = d.meta or {}
-            cost = meta.get("cost_all_in") or meta.get("cost")
-            if not cost:
-                continue
-            n += 1
-            all_in += bool(meta.get("cost_all_in"))
-            for k, v in cost.items():
-                if isinstance(v, (int, float)):
-                    totals[k] = totals.get(k, 0) + v
-        if not n:
+            if meta.get("cost"):
+                n_marginal += 1
+                add(marginal, meta["cost"])
+                add(marginal, meta.get("cost_retries") or {}, -1)
+            if meta.get("cost_all_in"):
+                n_all_in += 1
+                add(all_in, meta["cost_all_in"])
+        if not n_marginal and not n_all_in:
             return None
-        totals["dialogs"] = n
-        totals["all_in_dialogs"] = all_in
-        return totals
+        return {"marginal": marginal | {"dialogs": n_marginal} if n_marginal else None,
+                "all_in": all_in | {"dialogs": n_all_in} if n_all_in else None}
 
     def summary(self) -> dict[str, Any]:
         """The record of this corpus that a Result carries."""

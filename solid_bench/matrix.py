@@ -6,7 +6,8 @@ sizes and strategy, and its cells are added to the top-level ones)::
     out = "results/msdialog"            # output folder (relative to the config file)
     train = ["human", "solid", "human+solid"]
     test = ["human"]
-    valid = "auto"                      # optional
+    valid = "human"                     # optional: human | holdout | a corpus spec; default: the test
+                                        # corpus's valid split (human for test = human), else holdout
     seeds = [0, 1, 2]
     sizes = [50, 100, 200]              # optional: each synthetic train spec X -> X@50, X@100, X@200
     strategy = "random"                 # sampling strategy for sizes: random | balanced | lmq-high
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from .errors import UserError, did_you_mean
-from .runner import AUTO_VALID, Cell
+from .runner import HOLDOUT, Cell, check_valid, default_valid
 
 TOP_KEYS = ("out", "train", "test", "valid", "seeds", "sizes", "strategy", "predictors", "block", "name", "description", "store_gold")
 BLOCK_KEYS = ("train", "test", "valid", "seeds", "sizes", "strategy", "predictors", "name")
@@ -146,9 +147,17 @@ def _expand(block: dict, defaults: dict, where: str, base_dir: Path, errors: lis
     merged = defaults | block
     train = _str_list(merged.get("train"), f"{where}.train", errors)
     test = _str_list(merged.get("test", ["human"]), f"{where}.test", errors)
-    valid = merged.get("valid", AUTO_VALID)
-    if not isinstance(valid, str):
-        errors.append(f"{where}.valid: must be a corpus spec string or 'auto'.")
+    valid = merged.get("valid")
+    if valid is not None:
+        if not isinstance(valid, str):
+            errors.append(f"{where}.valid: must be human, holdout or a corpus spec (a string).")
+            valid = None
+        else:
+            try:
+                check_valid(valid)
+            except UserError as e:
+                errors.append(f"{where}.valid: {e}")
+                valid = None
     seeds = _int_list(merged.get("seeds", [0]), f"{where}.seeds", errors)
     sizes = _int_list(merged["sizes"], f"{where}.sizes", errors, positive=True) if "sizes" in merged else None
     strategy = merged.get("strategy", "random")
@@ -159,15 +168,47 @@ def _expand(block: dict, defaults: dict, where: str, base_dir: Path, errors: lis
         _check_spec(spec, f"{where}.train", base_dir, errors)
     for spec in test:
         _check_spec(spec, f"{where}.test", base_dir, errors)
-    if isinstance(valid, str) and valid != AUTO_VALID:
+    if valid is not None and valid != HOLDOUT:
         _check_spec(valid, f"{where}.valid", base_dir, errors)
     cells = []
     for p in predictors:
         for spec in train:
             for t in test:
                 for s in p["seeds"] or seeds:
-                    cells.append(Cell(spec, t, p["name"], s, valid if isinstance(valid, str) else AUTO_VALID, p["params"]))
+                    cells.append(Cell(spec, t, p["name"], s, valid or default_valid(t), p["params"]))
     return cells
+
+
+def _check_sample_sizes(cells: list[Cell], base_dir: Path, errors: list[str]) -> None:
+    """Every '@N' must be a proper subset of a corpus that exists now (run folders, files, human
+    corpora); named synthetic corpora are built on first use, so they are checked when sampled."""
+    from .corpora import ALIASES, SOURCES, resolve
+    from .sampling import check_size
+
+    sizes: dict[str, int | None] = {}
+    for spec in sorted({c.train for c in cells}):
+        for part in spec.split("+"):
+            name, _, sample = part.partition("@")
+            size_text = sample.partition(":")[0]
+            name = name.strip()
+            if not size_text.isdigit():
+                continue
+            key = ALIASES.get(name, name)
+            if name not in sizes:
+                if key in SOURCES and getattr(SOURCES.get(key), "synthetic", True):
+                    sizes[name] = None
+                else:
+                    path = name if Path(name).exists() or key in SOURCES else str(base_dir / name)
+                    try:
+                        sizes[name] = len(resolve(path, "train").dialogs)
+                    except UserError as e:
+                        errors.append(f"train: {spec!r}: {e}")
+                        sizes[name] = None
+            if sizes[name] is not None:
+                try:
+                    check_size(name, sizes[name], int(size_text))
+                except UserError as e:
+                    errors.append(f"train: {spec!r}: {e}")
 
 
 def load_matrix(path: Path) -> Matrix:
@@ -192,6 +233,8 @@ def load_matrix(path: Path) -> Matrix:
     for i, block in enumerate(blocks):
         _check_keys(block, BLOCK_KEYS, f"block[{i}]", errors)
         cells += _expand(block, defaults, f"block[{i}]", path.parent, errors)
+    if not errors:
+        _check_sample_sizes(cells, path.parent, errors)
     if errors:
         raise UserError(f"{path}: {len(errors)} problem(s) in the matrix config:\n  " + "\n  ".join(errors))
     unique: dict[str, Cell] = {}

@@ -1,15 +1,16 @@
 """Result files: one JSON per (train, test, predictor, seed) cell, with schema version and provenance.
 
-Layout of a Result JSON (``schema_version`` 1)::
+Layout of a Result JSON (``schema_version`` 2)::
 
     schema_version, solid_bench_version, config_hash, created
-    cell:        {train, valid, test, predictor, params, seed}
+    cell:        {train, valid, test, predictor, params, seed}   valid: human | holdout | a corpus spec
     corpora:     {train|valid|test: Corpus.summary()}  (spec, sha256, counts, generation_cost, ...)
     predictor:   {name, params, model_id}
     decision:    {rule, thresholds{label: t}}
     metrics:     score() output (qu_accuracy, micro_p/r/f1, macro_f1, exact_match, per_label)
     ci:          {metric: [low, high]}  95% bootstrap over test dialogs
-    generation_cost: summed cost of the synthetic training dialogs, or null
+    generation_cost: {marginal, all_in} cost of the synthetic training dialogs (each with dialogs,
+                 llm_calls, prompt_tokens, completion_tokens, seconds), or null
     timing:      {train_seconds, predict_seconds}
     predictions: {labels[...], dialog_ids[...], positions[...], y_true["FD_PA", ...], y_pred[...]}
     environment: {python, platform, packages{...}, device, git_commit}
@@ -28,6 +29,10 @@ leaderboard`` rebuilds ``y_true`` from the test corpus after checking its sha256
 false`` in a matrix config and ``solid-bench results strip-gold`` write this form. It stays
 ``schema_version`` 1: nothing else changes, and readers older than gold references fail on such
 a file with a missing ``y_true`` rather than reading wrong numbers.
+
+Schema 1 (read, not written) had ``valid: "auto"``, one flat all-in cost record and absolute
+provenance paths; ``solid-bench results upgrade`` rewrites such files as schema 2
+(``solid_bench.upgrade``).
 """
 
 from __future__ import annotations
@@ -39,7 +44,7 @@ import tempfile
 from pathlib import Path
 from typing import Any, Mapping
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 def label_strings(y, codes) -> list[str]:

@@ -4,6 +4,14 @@ The order is fixed and the same for every predictor: fit on train (the predictor
 validation examples for early stopping), tune the decision threshold on validation
 predictions, then predict the test split once and score it. The test split is never used for
 any choice.
+
+The validation data is a choice of the cell (``valid``), recorded in every Result:
+
+* ``human``: the valid split of the human corpus (MSDialog-IntentPred), for every training set,
+  so rows that differ in their training data differ in nothing else (the default when testing on
+  human data);
+* ``holdout``: 10% of the training dialogs held out by dialog (seeded by the cell's seed);
+* any other corpus spec: its valid split (a named corpus) or all of its dialogs (a file).
 """
 
 from __future__ import annotations
@@ -17,7 +25,8 @@ from .corpora import Corpus, resolve
 from .errors import UserError
 from .results import SCHEMA_VERSION, config_hash, environment, label_strings, result_path, write_json_atomic
 
-AUTO_VALID = "auto"
+HUMAN_VALID = "human"
+HOLDOUT = "holdout"
 HELD_OUT_SHARE = 0.10
 
 
@@ -29,7 +38,7 @@ class Cell:
     test: str
     predictor: str = "tfidf-lr"
     seed: int = 0
-    valid: str = AUTO_VALID
+    valid: str = HUMAN_VALID
     params: dict = field(default_factory=dict, hash=False)
 
     def key(self) -> dict[str, Any]:
@@ -46,29 +55,37 @@ class Cell:
         return result_path(out_dir, self.key())
 
 
-def _human_parts(spec: str) -> list[str]:
-    """The named human sources of a (mixture) spec, without sampling suffixes."""
+def default_valid(test: str) -> str:
+    """The validation choice when none is given: the test corpus's own valid split when it is a
+    named corpus with splits (``human`` for MSDialog), else ``holdout``."""
     from .corpora import ALIASES, SOURCES
 
-    parts = []
-    for raw in spec.split("+"):
-        name = ALIASES.get(raw.split("@")[0].strip(), raw.split("@")[0].strip())
-        if name in SOURCES and not getattr(SOURCES.get(name), "synthetic", True):
-            parts.append(name)
-    return parts
+    name = test.split("@")[0].strip()
+    name = {v: k for k, v in ALIASES.items()}.get(name, name)  # msdialog -> human
+    key = ALIASES.get(name, name)
+    if "+" not in test and key in SOURCES and not getattr(SOURCES.get(key), "synthetic", True):
+        return name
+    return HOLDOUT
+
+
+def check_valid(valid: str) -> None:
+    """Refuse the retired ``auto`` and empty choices with one sentence."""
+    if not valid or not valid.strip():
+        raise UserError("--valid is empty; use human, holdout or a corpus spec.")
+    if valid == "auto":
+        raise UserError("--valid auto is no longer a choice: tuning data must be explicit; use --valid human (the human "
+                        "valid split for every row) or --valid holdout (10% of the training dialogs).")
 
 
 def split_validation(train: Corpus, valid_spec: str, seed: int) -> tuple[Corpus, Corpus, str]:
-    """Return (train, valid, how): the named validation corpus, the human valid split of the
-    training corpus's human parts, or 10% of the training dialogs held out by dialog."""
+    """Return (train, valid, how): 10% of the training dialogs held out by dialog (``holdout``),
+    or the named validation corpus's valid split (``human`` or any corpus spec)."""
     import numpy as np
 
-    if valid_spec != AUTO_VALID:
-        return train, resolve(valid_spec, "valid", train.labels), f"given: {valid_spec}"
-    human = _human_parts(train.spec)
-    if human:
-        spec = "+".join(human)
-        return train, resolve(spec, "valid", train.labels), f"human valid split of {spec}"
+    check_valid(valid_spec)
+    if valid_spec != HOLDOUT:
+        how = "human valid split of msdialog" if valid_spec == HUMAN_VALID else f"given: {valid_spec}"
+        return train, resolve(valid_spec, "valid", train.labels), how
     n = len(train.dialogs)
     if n < 2:
         raise UserError(f"Training corpus {train.spec!r} has {n} dialog(s); at least 2 are needed to hold out validation data.")
@@ -106,6 +123,7 @@ def run_cell(
     from .decision import Thresholds, apply, tune_threshold
     from .examples import Examples
     from .metrics import score
+    from .paths import portable
     from .predictors import create
     from .results import load_result
     from .stats import bootstrap_ci
@@ -152,12 +170,12 @@ def run_cell(
         "schema_version": SCHEMA_VERSION,
         "config_hash": config_hash(cell.key()),
         "cell": cell.key(),
-        "corpora": {"train": train.summary(), "valid": valid.summary() | {"how": valid_how}, "test": test.summary()},
-        "predictor": {
+        "corpora": portable({"train": train.summary(), "valid": valid.summary() | {"how": valid_how}, "test": test.summary()}),
+        "predictor": portable({
             "name": cell.predictor,
             "params": predictor.params() if hasattr(predictor, "params") else dict(cell.params),
             "model_id": getattr(predictor, "model_id", None),
-        },
+        }),
         "seed": cell.seed,
         "decision": {
             "rule": thresholds.rule,
@@ -217,4 +235,4 @@ def cell_summary(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-__all__ = ["Cell", "run_cell", "run_cells", "split_validation", "cell_summary", "asdict"]
+__all__ = ["Cell", "run_cell", "run_cells", "split_validation", "default_valid", "cell_summary", "asdict"]

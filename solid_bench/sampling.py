@@ -48,6 +48,18 @@ def _balanced(corpus, n, rng):
     return sorted(chosen)
 
 
+def check_size(spec: str, size: int, n: int) -> None:
+    """Refuse a sample of ``n`` from a corpus of ``size`` dialogs unless it is a proper subset.
+
+    ``@N`` at the corpus's size would be the whole corpus under a second name: the same cell
+    twice in a leaderboard, and an extra comparison in its Holm family."""
+    if n > size:
+        raise UserError(f"Corpus {spec!r} has {size} dialogs, fewer than the {n} asked for; generate more or ask for fewer.")
+    if n == size:
+        raise UserError(f"Corpus {spec!r} has exactly {size} dialogs, so '@{n}' is the whole corpus; name it without '@{n}' "
+                        "so that it is one cell, not two.")
+
+
 def sample(corpus, n: int, how: str = "random", seed: int = 0):
     """A corpus of ``n`` dialogs drawn from ``corpus`` by strategy ``how``, reproducibly."""
     import numpy as np
@@ -58,11 +70,7 @@ def sample(corpus, n: int, how: str = "random", seed: int = 0):
         import solid_bench.generators.lmq  # noqa: F401  registers lmq-high (bands from the human train split)
     if how not in STRATEGIES:
         raise UserError(f"Unknown sampling strategy {how!r}.{did_you_mean(how, list(STRATEGIES))} Known: {', '.join(sorted(STRATEGIES))}.")
-    if n > len(corpus.dialogs):
-        raise UserError(
-            f"Corpus {corpus.spec!r} has {len(corpus.dialogs)} dialogs, fewer than the {n} asked for; "
-            "generate more or ask for fewer."
-        )
+    check_size(corpus.spec, len(corpus.dialogs), n)
     idx = STRATEGIES[how](corpus, n, np.random.default_rng(seed))
     dialogs = tuple(corpus.dialogs[i] for i in idx)
     prov = dict(corpus.provenance) | {"sample": {"n": n, "strategy": how, "seed": seed, "from_sha256": corpus.sha256}}

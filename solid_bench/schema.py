@@ -177,10 +177,19 @@ def dialog_from_dict(obj: Any, labels: LabelSet = MSDIALOG, where: str = "<dict>
     )
 
 
+#: meta fields a reader derives when it loads a corpus (not part of its content, so not of its hash).
+DERIVED_META = ("cost_all_in",)
+
+
 def dialogs_sha256(dialogs: Iterable[Dialog]) -> str:
-    """Content hash of dialogs in order (their canonical JSON lines), for provenance."""
+    """Content hash of dialogs in order (their canonical JSON lines), for provenance.
+
+    Meta fields derived at load time (``DERIVED_META``: the all-in cost share a run folder's
+    manifest gives each dialog) are left out, so re-costing a run does not change its corpus."""
     h = hashlib.sha256()
     for d in dialogs:
+        if d.meta and any(k in d.meta for k in DERIVED_META):
+            d = Dialog(d.id, d.source, d.utterances, d.seed, {k: v for k, v in d.meta.items() if k not in DERIVED_META})
         h.update(dialog_to_json(d).encode("utf-8"))
         h.update(b"\n")
     return h.hexdigest()

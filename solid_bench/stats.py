@@ -92,6 +92,12 @@ def _diffs(swaps: np.ndarray, a: UnitCounts, b: UnitCounts, metric: str) -> np.n
     return out[0] - out[1]
 
 
+def _runs(pred: np.ndarray) -> np.ndarray:
+    """Predictions as (n_runs, n_utterances, n_labels): a 2-D matrix is one run."""
+    pred = np.asarray(pred)
+    return pred[None] if pred.ndim == 2 else pred
+
+
 def paired_randomization_test(
     y_true: np.ndarray,
     pred_a: np.ndarray,
@@ -104,6 +110,10 @@ def paired_randomization_test(
 ) -> float:
     """Two-sided p-value of metric(A) - metric(B) under random swapping of A's and B's predictions per unit.
 
+    ``pred_a`` and ``pred_b`` are (n_utterances, n_labels) matrices, or (n_runs, n_utterances, n_labels)
+    stacks of paired runs (seeds): run r of A is paired with run r of B, the statistic is the mean over
+    runs of metric(A_r) - metric(B_r), and one swap exchanges A's and B's predictions on a unit in every
+    run at once, so the unit, not the (run, unit) pair, is what is randomized.
     Units are utterances, or whole dialogs when ``groups`` (dialog id per utterance) is given.
     With at most 16 units (or ``exact=True``, up to 24) all 2**n swap patterns are enumerated and
     the exact p-value count/2**n is returned (the identity pattern is one of them, so p >= 2**-n).
@@ -111,11 +121,17 @@ def paired_randomization_test(
     p = (count + 1) / (n_permutations + 1). A pattern counts when |d| >= |d_observed| - 1e-10.
     """
     _check_metrics((metric,))
-    if np.asarray(pred_a).shape != np.asarray(pred_b).shape:
-        raise ValueError(f"pred_a {np.asarray(pred_a).shape} and pred_b {np.asarray(pred_b).shape} must have the same shape.")
-    a, b = unit_counts(y_true, pred_a, groups), unit_counts(y_true, pred_b, groups)
-    k = a.n_units
-    observed = abs(float(_diffs(np.zeros((1, k)), a, b, metric)[0]))
+    runs_a, runs_b = _runs(pred_a), _runs(pred_b)
+    if runs_a.shape != runs_b.shape or runs_a.ndim != 3:
+        raise ValueError(f"pred_a {np.asarray(pred_a).shape} and pred_b {np.asarray(pred_b).shape} must have the same shape "
+                         "(n_utterances, n_labels) or (n_runs, n_utterances, n_labels).")
+    pairs = [(unit_counts(y_true, a, groups), unit_counts(y_true, b, groups)) for a, b in zip(runs_a, runs_b)]
+    k = pairs[0][0].n_units
+
+    def diffs(swaps: np.ndarray) -> np.ndarray:
+        return np.mean([_diffs(swaps, a, b, metric) for a, b in pairs], axis=0)
+
+    observed = abs(float(diffs(np.zeros((1, k)))[0]))
     threshold = observed - _TIE_TOL
     if exact is None:
         exact = k <= EXACT_MAX_UNITS
@@ -128,7 +144,7 @@ def paired_randomization_test(
         for start in range(0, total, _CHUNK):
             codes = np.arange(start, min(total, start + _CHUNK), dtype=np.int64)
             swaps = (codes[:, None] >> bits) & 1
-            count += int((np.abs(_diffs(swaps, a, b, metric)) >= threshold).sum())
+            count += int((np.abs(diffs(swaps)) >= threshold).sum())
         return count / total
     if n_permutations < 1:
         raise UserError(f"n_permutations must be at least 1, got {n_permutations}.")
@@ -136,7 +152,7 @@ def paired_randomization_test(
     count = 0
     for start in range(0, n_permutations, _CHUNK):
         swaps = rng.integers(0, 2, size=(min(_CHUNK, n_permutations - start), k))
-        count += int((np.abs(_diffs(swaps, a, b, metric)) >= threshold).sum())
+        count += int((np.abs(diffs(swaps)) >= threshold).sum())
     return (count + 1) / (n_permutations + 1)
 
 

@@ -15,6 +15,7 @@ import pytest
 from solid_bench.cli import main
 from solid_bench.errors import UserError
 from solid_bench.matrix import load_matrix, run_matrix
+from solid_bench.results import SCHEMA_VERSION
 
 
 def write(path: Path, text: str) -> Path:
@@ -94,7 +95,7 @@ def test_matrix_resumes_after_kill(tmp_path, tiny_data):
     assert subprocess.run(_matrix_cmd(cfg), env=env, capture_output=True, timeout=300).returncode == 0
     files = sorted(out.glob("*.json"))
     assert len(files) == 12
-    assert all(json.loads(p.read_text())["schema_version"] == 1 for p in files)
+    assert all(json.loads(p.read_text())["schema_version"] == SCHEMA_VERSION for p in files)
     assert {p.name: p.stat().st_mtime_ns for p in files if p.name in first} == first  # finished cells untouched
     assert not list(out.glob("*.tmp")) and not list(out.glob(".*.tmp"))
 
@@ -117,3 +118,37 @@ def test_cli_matrix_bad_config_exits_2_before_any_work(tmp_path, tiny_data, caps
     assert "predictors[0].name" in capsys.readouterr().err
     assert not (tmp_path / "r").exists()
     assert main(["matrix", str(tmp_path / "missing.toml")]) == 2
+
+
+def test_a_sample_as_big_as_its_corpus_is_refused_up_front(tmp_path, tiny_data):
+    # tiny human train has 3 dialogs: human@3 would repeat the whole-corpus cell under a second name
+    cfg = write(tmp_path / "m.toml", """
+out = "r"
+test = ["human"]
+train = ["human", "human@2", "human@3", "human@4"]
+predictors = ["majority"]
+""")
+    with pytest.raises(UserError) as err:
+        load_matrix(cfg)
+    text = str(err.value)
+    assert "'human@3'" in text and "is the whole corpus" in text
+    assert "'human@4'" in text and "fewer than the 4 asked for" in text
+    assert "'human@2'" not in text
+
+
+def test_every_cell_records_an_explicit_validation_choice(tmp_path, tiny_data):
+    cfg = write(tmp_path / "m.toml", """
+out = "r"
+test = ["human"]
+train = ["human"]
+predictors = ["majority"]
+[[block]]
+train = ["human@2"]
+valid = "holdout"
+predictors = ["majority"]
+""")
+    cells = load_matrix(cfg).cells
+    assert {(c.train, c.valid) for c in cells} == {("human", "human"), ("human@2", "holdout")}
+    bad = write(tmp_path / "bad.toml", 'out = "r"\ntrain = ["human"]\nvalid = "auto"\npredictors = ["majority"]\n')
+    with pytest.raises(UserError, match="no longer a choice"):
+        load_matrix(bad)

@@ -29,7 +29,7 @@ def test_run_cell_writes_a_complete_result_and_skips_on_rerun(tiny_data, tmp_pat
     files = list(out.glob("*.json"))
     assert len(files) == 1
     saved = json.loads(files[0].read_text())
-    assert saved["schema_version"] == 1
+    assert saved["schema_version"] == 2 and saved["cell"]["valid"] == "human"
     assert saved["corpora"]["train"]["n_dialogs"] == 3 and saved["corpora"]["test"]["n_utterances"] == 12
     assert saved["corpora"]["valid"]["how"].startswith("human valid split")
     preds = saved["predictions"]
@@ -57,13 +57,23 @@ def test_synthetic_training_holds_out_ten_percent_by_dialog(tmp_path, tiny_data)
     path.write_text("\n".join(dialog_to_json(d) for d in dialogs) + "\n")
     train = resolve(str(path), "train")
     assert train.synthetic and not train.has_human
-    kept, valid, how = split_validation(train, "auto", seed=0)
+    kept, valid, how = split_validation(train, "holdout", seed=0)
     assert (kept.n_dialogs, valid.n_dialogs) == (27, 3)
     assert not {d.id for d in kept.dialogs} & {d.id for d in valid.dialogs}
     assert "held out" in how
     mixed = resolve(f"human+{path}", "train")
-    _, valid2, how2 = split_validation(mixed, "auto", seed=0)
+    _, valid2, how2 = split_validation(mixed, "human", seed=0)
     assert how2 == "human valid split of msdialog" and valid2.n_dialogs == 3
+    _, valid3, _ = split_validation(train, "human", seed=0)  # synthetic-only rows tune on human valid too
+    assert valid3.n_dialogs == 3 and not valid3.synthetic
+
+
+def test_the_default_validation_is_the_test_corpus_valid_split():
+    from solid_bench.runner import default_valid
+
+    assert default_valid("human") == "human" and default_valid("msdialog") == "human"
+    assert default_valid("mantis") == "mantis"
+    assert default_valid("some/file.jsonl") == "holdout"
 
 
 def test_no_answer_rows_count_as_wrong(tiny_data, tmp_path, monkeypatch):

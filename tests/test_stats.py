@@ -169,3 +169,53 @@ def test_dialog_bootstrap_covers_population_micro_f1():
     assert 0.88 <= coverage <= 0.99
     # resampling utterances ignores the within-dialog correlation and under-covers badly
     assert _coverage(100, by_dialog=False, n_resamples=300) < 0.85
+
+
+def _micro_f1(gold, pred):
+    """micro-F1 computed independently of solid_bench.metrics (scikit-learn)."""
+    from sklearn.metrics import f1_score
+
+    return f1_score(gold, pred, average="micro", zero_division=0)
+
+
+def test_dialog_unit_test_with_several_seeds_matches_brute_force_enumeration():
+    # 6 dialogs (13 utterances), 3 paired seeds per system. A swap of dialog d exchanges A's and B's
+    # predictions on d in EVERY seed at once; the statistic is mean-over-seeds micro-F1(A) - (B).
+    rng = np.random.default_rng(11)
+    sizes = [1, 3, 2, 2, 4, 1]
+    groups = np.repeat(np.arange(6), sizes)
+    n, k, seeds = groups.size, 4, 3
+    gold = (rng.random((n, k)) < 0.35).astype(np.int8)
+    a = np.stack([np.where(rng.random((n, k)) < 0.15, 1 - gold, gold) for _ in range(seeds)])
+    b = np.stack([np.where(rng.random((n, k)) < 0.35, 1 - gold, gold) for _ in range(seeds)])
+
+    def stat(pa, pb):
+        return np.mean([_micro_f1(gold, pa[s]) - _micro_f1(gold, pb[s]) for s in range(seeds)])
+
+    observed = abs(stat(a, b))
+    count = 0
+    for pattern in range(2**6):
+        swap = np.array([(pattern >> d) & 1 for d in groups], dtype=bool)  # per utterance, from its dialog
+        pa = np.where(swap[None, :, None], b, a)
+        pb = np.where(swap[None, :, None], a, b)
+        count += abs(stat(pa, pb)) >= observed - 1e-10
+    expected = count / 2**6
+    assert 0 < expected < 1
+    assert paired_randomization_test(gold, a, b, groups=groups) == expected
+    # seeds are not units: the (seed, dialog)-unit test on the stacked runs is a different (wrong) test
+    stacked_groups = np.concatenate([[f"{s}:{g}" for g in groups] for s in range(seeds)])
+    assert paired_randomization_test(np.vstack([gold] * seeds), np.vstack(a), np.vstack(b), groups=stacked_groups,
+                                     exact=False, n_permutations=2000) != expected
+
+
+def test_identical_runs_give_the_one_run_p_value():
+    gold, a, b = _systems(4, 30)
+    groups = np.repeat(np.arange(10), 3)
+    one = paired_randomization_test(gold, a, b, groups=groups)
+    assert paired_randomization_test(gold, np.stack([a, a, a]), np.stack([b, b, b]), groups=groups) == pytest.approx(one)
+
+
+def test_runs_must_pair():
+    gold, a, b = _systems(5, 8)
+    with pytest.raises(ValueError):
+        paired_randomization_test(gold, np.stack([a, a]), np.stack([b, b, b]))

@@ -53,7 +53,11 @@ def print_results_table(results: list[dict]) -> None:
 def run(
     train: str = typer.Option("human", "--train", help="Training corpus spec: human, solid, solid-rl, human+solid, solid@500, a file or run folder."),
     test: str = typer.Option("human", "--test", help="Test corpus spec (its test split)."),
-    valid: str = typer.Option("auto", "--valid", help="Validation corpus spec; auto = the human valid split if the training data has human dialogs, else 10% of training dialogs held out."),
+    valid: Optional[str] = typer.Option(
+        None, "--valid",
+        help="Tuning data: human (the human valid split, for every training set), holdout (10% of the training dialogs) "
+        "or a corpus spec; default: the test corpus's valid split when it has one (human for --test human), else holdout.",
+    ),
     predictor: str = typer.Option("tfidf-lr", "--predictor", "-p", help="Predictor name (see `solid-bench predictors list`)."),
     seed: Optional[List[int]] = typer.Option(None, "--seed", help="Seed; repeat for several (default 0)."),
     param: Optional[List[str]] = typer.Option(None, "--param", help="Predictor hyperparameter NAME=VALUE; repeatable."),
@@ -67,8 +71,10 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only print the table."),
 ) -> None:
     """Train on TRAIN, tune thresholds on validation data, score on TEST; one Result JSON per seed."""
-    from ..runner import Cell, run_cell
+    from ..runner import Cell, check_valid, default_valid, run_cell
 
+    valid = default_valid(test) if valid is None else valid
+    check_valid(valid)
     params = parse_params(param or [])
     seeds = seed or [0]
     log = (lambda s: None) if quiet else (lambda s: typer.echo(s, err=True))

@@ -56,20 +56,26 @@ class SolidBenchJSONL:
 
 
 def all_in_cost_share(folder: Path) -> dict | None:
-    """A run folder's whole cost (seeding, instruction merging, every turn, retries and rejected
-    plans, from manifest.json) divided evenly over its accepted dialogs; None without a manifest.
+    """A run folder's whole cost divided evenly over its accepted dialogs; None without a manifest.
 
-    A dialog's own ``meta.cost`` counts only the calls that wrote it, which understates what a
-    corpus cost to make; the leaderboard reports this all-in share instead.
+    The whole cost is every call of the run (seeding, instruction merging, every turn, retries and
+    rejected plans: ``manifest.cost.all``) plus what the run owes outside its folder
+    (``manifest.external_costs``: seeds made by another run, a trained generator's own making).
+    A dialog's own ``meta.cost`` counts only the calls that wrote it: the marginal figure.
     """
     manifest = folder / "manifest.json"
     if not manifest.is_file():
         return None
     try:
         obj = json.loads(manifest.read_text(encoding="utf-8"))
-        total, accepted = obj["cost"]["all"], int(obj["counts"]["accepted"])
+        total, accepted = dict(obj["cost"]["all"]), int(obj["counts"]["accepted"])
+        external = obj.get("external_costs") or {}
     except (json.JSONDecodeError, KeyError, TypeError, ValueError):
         return None
     if accepted <= 0:
         return None
+    for part in external.values():
+        for k in ("llm_calls", "prompt_tokens", "completion_tokens", "seconds"):
+            if isinstance(part.get(k), (int, float)):
+                total[k] = total.get(k, 0) + part[k]
     return {k: round(v / accepted, 4) for k, v in total.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}

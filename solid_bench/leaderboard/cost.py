@@ -84,22 +84,40 @@ def synthetic_dialogs(summary: Mapping[str, Any] | None, spec: str) -> int | Non
     return _spec_synthetic_size(spec)
 
 
-def cost_columns(cost: Mapping[str, Any] | None, prices: Prices) -> dict[str, float | None]:
-    """Totals and per-1,000-dialog figures (tokens = prompt + completion, seconds, dollars) of one cost record."""
-    keys = ("gen_dialogs", "gen_tokens", "gen_seconds", "gen_usd", "tokens_per_1k", "seconds_per_1k", "usd_per_1k")
+COST_COLUMNS = (
+    "gen_dialogs", "marginal_tokens", "marginal_seconds", "marginal_usd", "all_in_tokens", "all_in_seconds", "all_in_usd",
+    "marginal_tokens_per_1k", "marginal_seconds_per_1k", "marginal_usd_per_1k",
+    "all_in_tokens_per_1k", "all_in_seconds_per_1k", "all_in_usd_per_1k",
+)  # fmt: skip
+
+
+def split_cost(cost: Mapping[str, Any] | None) -> tuple[Mapping[str, Any] | None, Mapping[str, Any] | None]:
+    """(marginal, all-in) cost records of a Result's ``generation_cost``.
+
+    Current Results hold ``{"marginal": {...}, "all_in": {...}}``; a flat record (schema 1) is the
+    all-in figure when its dialogs carried a run's all-in share, else the marginal one."""
     if not cost:
-        return dict.fromkeys(keys)
-    tokens = float(cost.get("prompt_tokens", 0)) + float(cost.get("completion_tokens", 0))
-    seconds = float(cost.get("seconds", 0.0))
-    usd = prices.dollars(cost)
-    n = cost.get("dialogs")
-    per = 1000.0 / float(n) if n else None
-    return {
-        "gen_dialogs": int(n) if n else None,
-        "gen_tokens": tokens,
-        "gen_seconds": seconds,
-        "gen_usd": usd,
-        "tokens_per_1k": tokens * per if per else None,
-        "seconds_per_1k": seconds * per if per else None,
-        "usd_per_1k": usd * per if (per and usd is not None) else None,
-    }
+        return None, None
+    if "marginal" in cost or "all_in" in cost:
+        return cost.get("marginal"), cost.get("all_in")
+    return (None, cost) if cost.get("all_in_dialogs") else (cost, None)
+
+
+def cost_columns(cost: Mapping[str, Any] | None, prices: Prices) -> dict[str, float | None]:
+    """Totals and per-1,000-dialog figures of the marginal and the all-in generation cost
+    (tokens = prompt + completion, seconds, dollars)."""
+    out: dict[str, float | None] = dict.fromkeys(COST_COLUMNS)
+    for name, rec in zip(("marginal", "all_in"), split_cost(cost)):
+        if not rec:
+            continue
+        tokens = float(rec.get("prompt_tokens", 0)) + float(rec.get("completion_tokens", 0))
+        seconds = float(rec.get("seconds", 0.0))
+        usd = prices.dollars(rec)
+        n = rec.get("dialogs")
+        per = 1000.0 / float(n) if n else None
+        out["gen_dialogs"] = int(n) if n else out["gen_dialogs"]
+        out[f"{name}_tokens"], out[f"{name}_seconds"], out[f"{name}_usd"] = tokens, seconds, usd
+        out[f"{name}_tokens_per_1k"] = tokens * per if per else None
+        out[f"{name}_seconds_per_1k"] = seconds * per if per else None
+        out[f"{name}_usd_per_1k"] = usd * per if (per and usd is not None) else None
+    return out

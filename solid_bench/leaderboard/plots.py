@@ -10,7 +10,7 @@ import io
 from collections import defaultdict
 from typing import Any, Callable
 
-from .table import Table
+from .table import MAIN_SECTION, Table
 
 PLOTS = ("learning_curve", "f1_vs_cost", "per_intent_f1")
 _RC = {"svg.hashsalt": "solid-bench", "svg.fonttype": "path", "font.size": 9, "axes.grid": True, "grid.alpha": 0.3}
@@ -26,11 +26,16 @@ def _many_tests(table: Table) -> bool:
     return len({r["test"] for r in table.rows}) > 1
 
 
+def _main(table: Table) -> list[dict[str, Any]]:
+    """The rows of the main section (one validation protocol): plots compare like with like."""
+    return [r for r in table.rows if r["section"] == MAIN_SECTION]
+
+
 def learning_curve(table: Table, fig) -> None:
     """micro-F1 vs number of synthetic training dialogs, a line (with CI band) per generator and predictor."""
     ax = fig.add_subplot(1, 1, 1)
     lines: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
-    for r in table.rows:
+    for r in _main(table):
         if r["n_synthetic_dialogs"]:
             lines[(r["generator"], r["predictor"], r["test"])].append(r)
     if not lines:
@@ -43,7 +48,7 @@ def learning_curve(table: Table, fig) -> None:
         label = f"{gen} / {pred}" + (f" on {test}" if suffix else "")
         (line,) = ax.plot(x, [r["micro_f1_mean"] for r in rows], marker="o", label=label)
         ax.fill_between(x, [r["micro_f1_ci_lo"] for r in rows], [r["micro_f1_ci_hi"] for r in rows], color=line.get_color(), alpha=0.2)
-    for r in table.rows:
+    for r in _main(table):
         if r["is_baseline"]:
             ax.axhline(r["micro_f1_mean"], linestyle="--", color="gray", linewidth=1)
             ax.annotate(f"{r['train']} / {r['predictor']}", (0.01, r["micro_f1_mean"]), xycoords=("axes fraction", "data"),
@@ -56,11 +61,11 @@ def learning_curve(table: Table, fig) -> None:
 
 
 def f1_vs_cost(table: Table, fig) -> None:
-    """micro-F1 vs total generation cost of the training data (dollars when priced, else tokens)."""
+    """micro-F1 vs all-in generation cost of the training data (dollars when priced, else tokens)."""
     ax = fig.add_subplot(1, 1, 1)
     priced = bool(table.meta["prices"])
-    key, unit = ("gen_usd", "generation cost ($)") if priced else ("gen_tokens", "generation tokens (prompt + completion)")
-    rows = [r for r in table.rows if r[key]]
+    key, unit = ("all_in_usd", "all-in generation cost ($)") if priced else ("all_in_tokens", "all-in generation tokens (prompt + completion)")
+    rows = [r for r in _main(table) if r[key]]
     if not rows:
         _empty(ax, "no generation cost recorded in these results")
         return
@@ -84,7 +89,8 @@ def per_intent_f1(table: Table, fig) -> None:
     """Per-intent F1 (mean over seeds), bars grouped by intent, one bar per training corpus; a panel per predictor."""
     panels: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in table.per_label:
-        panels[(r["test"], r["predictor"], r["params_hash"])].append(r)
+        if r["tuned_on"] == table.meta["valid"]:
+            panels[(r["test"], r["predictor"], r["params_hash"])].append(r)
     if not panels:
         _empty(fig.add_subplot(1, 1, 1), "no per-label scores in these results")
         return
@@ -117,7 +123,8 @@ def render(table: Table, name: str, fmt: str) -> bytes:
     if fmt not in ("png", "svg"):
         raise ValueError(f"plot format must be png or svg, got {fmt!r}")
     with matplotlib.rc_context(_RC):
-        panels = len({(r["test"], r["predictor"], r["params_hash"]) for r in table.per_label}) if name == "per_intent_f1" else 1
+        panels = len({(r["test"], r["predictor"], r["params_hash"]) for r in table.per_label
+                      if r["tuned_on"] == table.meta["valid"]}) if name == "per_intent_f1" else 1
         fig = Figure(figsize=(7.5, 4.0 * max(panels, 1) if name == "per_intent_f1" else 4.5), layout="tight")
         _DRAW[name](table, fig)
         buf = io.BytesIO()

@@ -3,18 +3,26 @@
 Every writer (Markdown, CSV, LaTeX, JSON, HTML, plots) renders this one table, so the numbers
 agree across formats. What each number is:
 
+* ``n_seeds`` / ``n_runs`` / ``seeds``: seeds whose test predictions are identical are one run,
+  not replicates (``seeds`` writes them joined by '=', e.g. "0=1=2" for a deterministic predictor).
 * ``<metric>_mean`` / ``<metric>_std``: mean and sample standard deviation (ddof=1; None for
-  one seed) of the per-seed test metric.
+  one run) over the distinct runs of the test metric.
 * ``<metric>_ci_lo`` / ``_ci_hi``: 95% percentile bootstrap over test dialogs of the predictions
-  of all seeds pooled (a resampled dialog brings its utterances from every seed), recomputed
-  here with ``stats.bootstrap_ci`` so seed and test-set variation are both in the interval.
+  of all distinct runs pooled (a resampled dialog brings its utterances from every run), recomputed
+  here with ``stats.bootstrap_ci`` so run and test-set variation are both in the interval.
+* ``tuned_on`` / ``section``: the validation data the row's thresholds and early stopping were tuned
+  on; rows tuned like the table's main protocol (``Options.valid``) form the "main" section, the
+  others one ablation section per validation choice.
 * ``p_value`` / ``p_holm`` / ``mark``: paired randomization test on micro-F1 against the
-  human-only baseline with the same test set and predictor (utterances matched by
-  (dialog_id, position); seeds both systems share are paired and pooled; whole dialogs are
-  swapped), Holm-corrected over all comparisons in the table; mark '+' / '-' when p_holm < alpha.
+  human-only baseline with the same test set, predictor and validation data (the test dialog is
+  the unit: a swap exchanges the two systems' predictions of a dialog in every paired run at
+  once; see ``significance``), Holm-corrected over all comparisons in the table; mark '+' / '-'
+  when p_holm < alpha.
 * ``n_synthetic_dialogs``: synthetic dialogs in the training split (corpus summary, mixture parts
   summed; after any validation hold-out), else the size in a ``solid@500`` spec.
-* cost: the synthetic training data's generation cost, totals and per 1,000 dialogs.
+* cost: the synthetic training data's generation cost, marginal (the dialogs' own calls) and all-in
+  (seeding, instruction merging, retries, rejected plans and, for a trained generator, its own
+  training data and compute), totals and per 1,000 dialogs (see ``cost``).
 """
 
 from __future__ import annotations
@@ -27,28 +35,29 @@ import numpy as np
 
 from ..errors import UserError
 from ..results import config_hash
-from .cost import Prices, base_name, cost_columns, synthetic_dialogs
-from .significance import TEST_METRIC, compare, holm_marks, pooled
+from .cost import COST_COLUMNS, Prices, base_name, cost_columns, synthetic_dialogs
+from .significance import TEST_METRIC, compare, distinct_runs, holm_marks, pooled
 
 METRICS = ("micro_f1", "qu_accuracy", "macro_f1", "micro_p", "micro_r", "exact_match")
 DIGITS = 4
 BASELINE_ALIASES = {"human": ("human", "msdialog"), "msdialog": ("human", "msdialog")}
-KEY_COLUMNS = ("test", "predictor", "params_hash", "train")
+KEY_COLUMNS = ("test", "predictor", "params_hash", "train", "tuned_on")
+MAIN_SECTION = "main"
 COLUMNS = (
-    "test", "predictor", "params", "params_hash", "train", "generator", "n_seeds", "seeds", "n_test_utterances",
-    "n_synthetic_dialogs", "is_baseline", "baseline",
+    "section", "test", "predictor", "params", "params_hash", "train", "tuned_on", "generator", "n_seeds", "n_runs", "seeds",
+    "n_test_utterances", "n_synthetic_dialogs", "is_baseline", "baseline",
     *(f"{m}_{s}" for m in METRICS for s in ("mean", "std", "ci_lo", "ci_hi")),
-    "p_value", "p_holm", "mark",
-    "gen_dialogs", "gen_tokens", "gen_seconds", "gen_usd", "tokens_per_1k", "seconds_per_1k", "usd_per_1k",
-    "train_seconds_mean", "predict_seconds_mean",
+    "p_value", "p_holm", "mark", *COST_COLUMNS, "train_seconds_mean", "predict_seconds_mean",
 )  # fmt: skip
 
 
 @dataclass(frozen=True)
 class Options:
-    """How to aggregate: baseline train spec (None: any human-only corpus), prices, test settings."""
+    """How to aggregate: baseline train spec (None: any human-only corpus), the main section's
+    validation data, prices, test settings."""
 
     baseline: str | None = "human"
+    valid: str = "human"
     prices: Prices = field(default_factory=Prices)
     alpha: float = 0.05
     n_resamples: int = 1000
@@ -77,15 +86,32 @@ def _mean_std(values: Sequence[float]) -> tuple[float, float | None]:
     return float(arr.mean()), (float(arr.std(ddof=1)) if arr.size > 1 else None)
 
 
-def group_results(results: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str, str, str], dict[int, Mapping[str, Any]]]:
-    """Results keyed by (test, predictor, params_hash, train), then by seed; a repeated seed is an error."""
-    groups: dict[tuple[str, str, str, str], dict[int, Mapping[str, Any]]] = defaultdict(dict)
+def tuned_on(result: Mapping[str, Any]) -> str:
+    """The validation data a Result was tuned on: ``human``, ``holdout`` or a corpus spec.
+
+    Results written before the choice was explicit (``valid = "auto"``) say it in
+    ``corpora.valid.how``."""
+    valid = result["cell"].get("valid", "auto")
+    if valid != "auto":
+        return valid
+    how = str(((result.get("corpora") or {}).get("valid") or {}).get("how", ""))
+    if how.startswith("human valid split"):
+        return "human"
+    if "held out" in how:
+        return "holdout"
+    return how.removeprefix("given: ") or "auto"
+
+
+def group_results(results: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str, str, str, str], dict[int, Mapping[str, Any]]]:
+    """Results keyed by (test, predictor, params_hash, train, tuned_on), then by seed; a repeated seed is an error."""
+    groups: dict[tuple[str, str, str, str, str], dict[int, Mapping[str, Any]]] = defaultdict(dict)
     for r in results:
         cell = r["cell"]
-        key = (cell["test"], cell["predictor"], config_hash(cell.get("params") or {}), cell["train"])
+        key = (cell["test"], cell["predictor"], config_hash(cell.get("params") or {}), cell["train"], tuned_on(r))
         seed = int(cell["seed"])
         if seed in groups[key]:
-            raise UserError(f"Two results for train={key[3]!r} test={key[0]!r} predictor={key[1]!r} seed {seed}; keep one results folder per run.")
+            raise UserError(f"Two results for train={key[3]!r} test={key[0]!r} predictor={key[1]!r} valid={key[4]!r} seed {seed}; "
+                            "keep one results folder per run.")
         groups[key][seed] = r
     return dict(sorted(groups.items()))
 
@@ -97,21 +123,24 @@ def _is_baseline(first: Mapping[str, Any], baseline: str | None) -> bool:
     return bool(train.get("has_human")) and not train.get("synthetic")
 
 
-def _row(key: tuple[str, str, str, str], by_seed: Mapping[int, Mapping[str, Any]], options: Options) -> dict[str, Any]:
+def _row(key: tuple[str, str, str, str, str], by_seed: Mapping[int, Mapping[str, Any]], options: Options) -> dict[str, Any]:
     from ..stats import bootstrap_ci
 
-    test, predictor, params_hash, train = key
+    test, predictor, params_hash, train, tuned = key
     seeds = sorted(by_seed)
-    ordered = [by_seed[s] for s in seeds]
-    first = ordered[0]
+    runs = distinct_runs(by_seed)
+    ordered = [by_seed[g[0]] for g in runs]  # one Result per distinct run
+    first = by_seed[seeds[0]]
     summary = first.get("corpora", {}).get("train")
     cost = first.get("generation_cost") or (summary or {}).get("generation_cost")
     gold, pred, groups = pooled(ordered)
     ci = bootstrap_ci(gold, pred, groups, metrics=METRICS, n_resamples=options.n_resamples, alpha=options.alpha, seed=0)
     row: dict[str, Any] = {
+        "section": MAIN_SECTION if tuned == options.valid else f"ablation: tuned on {tuned}",
         "test": test, "predictor": predictor,
         "params": _params_text(first["cell"].get("params") or {}), "params_hash": params_hash,
-        "train": train, "generator": base_name(train), "n_seeds": len(seeds), "seeds": ",".join(map(str, seeds)),
+        "train": train, "tuned_on": tuned, "generator": base_name(train), "n_seeds": len(seeds), "n_runs": len(runs),
+        "seeds": ",".join("=".join(map(str, g)) for g in runs),
         "n_test_utterances": int(first["metrics"].get("n_utterances", len(first["predictions"]["y_true"]))),
         "n_synthetic_dialogs": synthetic_dialogs(summary, train),
         "is_baseline": _is_baseline(first, options.baseline), "baseline": "",
@@ -122,7 +151,7 @@ def _row(key: tuple[str, str, str, str], by_seed: Mapping[int, Mapping[str, Any]
     row.update({"p_value": None, "p_holm": None, "mark": ""})
     row.update(cost_columns(cost, options.prices))
     for t in ("train_seconds", "predict_seconds"):
-        row[f"{t}_mean"] = _mean_std([float((r.get("timing") or {}).get(t) or 0.0) for r in ordered])[0]
+        row[f"{t}_mean"] = _mean_std([float((by_seed[s].get("timing") or {}).get(t) or 0.0) for s in seeds])[0]
     return row
 
 
@@ -130,21 +159,22 @@ def _params_text(params: Mapping[str, Any]) -> str:
     return ", ".join(f"{k}={params[k]}" for k in sorted(params))
 
 
-def _per_label(key: tuple[str, str, str, str], by_seed: Mapping[int, Mapping[str, Any]]) -> list[dict[str, Any]]:
-    ordered = [by_seed[s] for s in sorted(by_seed)]
+def _per_label(key: tuple[str, str, str, str, str], by_seed: Mapping[int, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    ordered = [by_seed[g[0]] for g in distinct_runs(by_seed)]
     labels = ordered[0]["metrics"].get("per_label") or {}
     out = []
     for code in labels:
         mean, std = _mean_std([r["metrics"]["per_label"].get(code, {}).get("f1", 0.0) for r in ordered])
         support = int(labels[code].get("support", 0))
-        out.append({"test": key[0], "predictor": key[1], "params_hash": key[2], "train": key[3], "label": code,
+        out.append({"test": key[0], "predictor": key[1], "params_hash": key[2], "train": key[3], "tuned_on": key[4], "label": code,
                     "f1_mean": _r(mean), "f1_std": _r(std), "support": support})  # fmt: skip
     return out
 
 
 def _find_baseline(row: dict[str, Any], rows: Sequence[dict[str, Any]]) -> dict[str, Any] | None:
-    """The baseline row with the same test and predictor, preferring the same parameters."""
-    same = [b for b in rows if b["is_baseline"] and b["test"] == row["test"] and b["predictor"] == row["predictor"]]
+    """The baseline row with the same test, predictor and validation data, preferring the same parameters."""
+    same = [b for b in rows if b["is_baseline"] and b["test"] == row["test"] and b["predictor"] == row["predictor"]
+            and b["tuned_on"] == row["tuned_on"]]
     exact = [b for b in same if b["params_hash"] == row["params_hash"]]
     return (exact or same or [None])[0]
 
@@ -167,7 +197,7 @@ def build_table(results: Sequence[Mapping[str, Any]], options: Options = Options
             deltas.append(None)
             continue
         row["baseline"] = base["train"]
-        bkey = (base["test"], base["predictor"], base["params_hash"], base["train"])
+        bkey = (base["test"], base["predictor"], base["params_hash"], base["train"], base["tuned_on"])
         pvalues.append(compare(groups[keys[i]], groups[bkey], options.n_permutations))
         deltas.append(row[f"{TEST_METRIC}_mean"] - base[f"{TEST_METRIC}_mean"])
     for row, p, (adj, mark) in zip(rows, pvalues, holm_marks(pvalues, deltas, options.alpha)):
@@ -176,7 +206,11 @@ def build_table(results: Sequence[Mapping[str, Any]], options: Options = Options
     order = sorted(range(len(rows)), key=lambda i: _sort_key(rows[i]))
     per_label = [x for i in order for x in _per_label(keys[i], groups[keys[i]])]
     n_seeds = sorted({r["n_seeds"] for r in rows})
+    family = [f"{r['train']} vs {r['baseline']} ({r['predictor']}, tuned on {r['tuned_on']})" for r in rows if r["p_value"] is not None]
     meta = {
+        "valid": options.valid,
+        "holm_family": family,
+        "n_runs": sorted({r["n_runs"] for r in rows}),
         "metrics": list(METRICS),
         "test_metric": TEST_METRIC,
         "alpha": options.alpha,
@@ -192,6 +226,7 @@ def build_table(results: Sequence[Mapping[str, Any]], options: Options = Options
 
 
 def _sort_key(row: Mapping[str, Any]) -> tuple:
-    """Test set, predictor, baseline first, then generator and size: stable and readable."""
-    return (row["test"], row["predictor"], row["params_hash"], not row["is_baseline"], row["generator"],
+    """Main section first, then test set, predictor, baseline first, then generator and size: stable and readable."""
+    return (row["section"] != MAIN_SECTION, row["section"], row["test"], row["predictor"], row["params_hash"],
+            not row["is_baseline"], row["generator"],
             row["n_synthetic_dialogs"] or 0, row["train"])  # fmt: skip

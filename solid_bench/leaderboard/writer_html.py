@@ -13,10 +13,10 @@ from pathlib import Path
 
 from .provenance import footer_lines
 from .table import METRICS, Table
-from .writers import STEM, WRITERS, best_rows, caption, display_columns, mark_text, sort_value
+from .writers import STEM, TEXT_COLUMNS, WRITERS, best_rows, caption, display_columns, mark_text, sort_value
 
 BETTER, WORSE = "▲", "▼"
-TEXT_KEYS = ("test", "train", "predictor")
+TEXT_KEYS = TEXT_COLUMNS
 
 CSS = """body{font-family:system-ui,sans-serif;margin:2em;color:#222}
 table{border-collapse:collapse;font-size:13px}th,td{padding:4px 8px;white-space:nowrap;border-bottom:1px solid #ddd;text-align:right}

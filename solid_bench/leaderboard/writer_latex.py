@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .provenance import footer_lines
 from .table import METRICS, Table
-from .writers import STEM, WRITERS, best_rows, caption, display_columns, mark_text
+from .writers import STEM, TEXT_COLUMNS, WRITERS, best_rows, caption, display_columns, mark_text
 
 BETTER, WORSE = r"$^{\uparrow}$", r"$^{\downarrow}$"
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
@@ -23,7 +23,7 @@ def render(table: Table) -> str:
     """The LaTeX table environment as text (needs \\usepackage{booktabs})."""
     cols = display_columns(table)
     best = {m: best_rows(table, m) for m in METRICS}
-    align = "".join("l" if k in ("test", "train", "predictor") else "r" for k, _, _ in cols)
+    align = "".join("l" if k in TEXT_COLUMNS else "r" for k, _, _ in cols)
     lines = [
         "% Requires \\usepackage{booktabs}.",
         "\\begin{table*}[t]",

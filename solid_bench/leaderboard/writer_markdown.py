@@ -6,7 +6,7 @@ from pathlib import Path
 
 from .provenance import footer_lines
 from .table import METRICS, Table
-from .writers import STEM, WRITERS, best_rows, caption, display_columns, mark_text
+from .writers import STEM, TEXT_COLUMNS, WRITERS, best_rows, caption, display_columns, mark_text
 
 BETTER, WORSE = "▲", "▼"
 
@@ -20,7 +20,7 @@ def render(table: Table) -> str:
     cols = display_columns(table)
     best = {m: best_rows(table, m) for m in METRICS}
     lines = ["# solid-bench leaderboard", "", "| " + " | ".join(h for _, h, _ in cols) + " |"]
-    lines.append("|" + "|".join("---" if k in ("test", "train", "predictor") else "---:" for k, _, _ in cols) + "|")
+    lines.append("|" + "|".join("---" if k in TEXT_COLUMNS else "---:" for k, _, _ in cols) + "|")
     for i, row in enumerate(table.rows):
         cells = []
         for key, _, fn in cols:

@@ -92,19 +92,37 @@ def best_rows(table: Table, metric: str) -> set[int]:
 
 
 #: The human-readable columns: (key, header, cell text). Markdown, LaTeX and HTML show these.
+def seeds_text(row: Mapping[str, Any]) -> str:
+    """'0,1,2' for three runs; '0=1=2 (1 run)' when seeds gave identical predictions."""
+    return row["seeds"] if row["n_runs"] == row["n_seeds"] else f"{row['seeds']} ({row['n_runs']} run{'s' if row['n_runs'] > 1 else ''})"
+
+
+def tuned_text(row: Mapping[str, Any]) -> str:
+    """Where the row's thresholds and early stopping were tuned."""
+    return {"human": "human valid", "holdout": "10% of train held out"}.get(row["tuned_on"], row["tuned_on"])
+
+
 DISPLAY: list[tuple[str, str, Callable[[Mapping[str, Any]], str]]] = [
+    ("section", "Section", lambda r: r["section"]),
     ("test", "Test", lambda r: r["test"]),
     ("train", "Train", train_label),
     ("predictor", "Predictor", system_label),
-    ("n_seeds", "Seeds", lambda r: str(r["n_seeds"])),
+    ("tuned_on", "Tuned on", tuned_text),
+    ("seeds", "Seeds", seeds_text),
     ("micro_f1", METRIC_NAMES["micro_f1"], lambda r: mean_std(r, "micro_f1")),
     ("micro_f1_ci", "micro-F1 95% CI", ci_text),
     *((m, METRIC_NAMES[m], (lambda m: lambda r: mean_std(r, m))(m)) for m in METRICS if m != "micro_f1"),
     ("n_synthetic_dialogs", "Synthetic dialogs", lambda r: "–" if r["n_synthetic_dialogs"] is None else f"{r['n_synthetic_dialogs']:,}"),
-    ("tokens_per_1k", "Tokens / 1k dialogs", lambda r: big(r["tokens_per_1k"])),
-    ("seconds_per_1k", "Gen. seconds / 1k dialogs", lambda r: big(r["seconds_per_1k"])),
-    ("usd_per_1k", "$ / 1k dialogs", lambda r: money(r["usd_per_1k"])),
+    ("marginal_tokens_per_1k", "Marginal tokens / 1k dialogs", lambda r: big(r["marginal_tokens_per_1k"])),
+    ("all_in_tokens_per_1k", "All-in tokens / 1k dialogs", lambda r: big(r["all_in_tokens_per_1k"])),
+    ("marginal_seconds_per_1k", "Marginal gen. seconds / 1k", lambda r: big(r["marginal_seconds_per_1k"])),
+    ("all_in_seconds_per_1k", "All-in gen. seconds / 1k", lambda r: big(r["all_in_seconds_per_1k"])),
+    ("marginal_usd_per_1k", "Marginal $ / 1k dialogs", lambda r: money(r["marginal_usd_per_1k"])),
+    ("all_in_usd_per_1k", "All-in $ / 1k dialogs", lambda r: money(r["all_in_usd_per_1k"])),
 ]
+PRICED = ("marginal_usd_per_1k", "all_in_usd_per_1k")
+#: Display columns holding text (left-aligned, sorted as text).
+TEXT_COLUMNS = ("section", "test", "train", "predictor", "tuned_on", "seeds")
 
 
 def sort_value(row: Mapping[str, Any], key: str) -> Any:
@@ -117,26 +135,38 @@ def sort_value(row: Mapping[str, Any], key: str) -> Any:
 
 
 def display_columns(table: Table) -> list[tuple[str, str, Callable[[Mapping[str, Any]], str]]]:
-    """DISPLAY without the dollar column when no price was given."""
-    return [c for c in DISPLAY if c[0] != "usd_per_1k" or table.meta["prices"]]
+    """DISPLAY without the dollar columns when no price was given."""
+    return [c for c in DISPLAY if c[0] not in PRICED or table.meta["prices"]]
 
 
 def caption(table: Table, better: str = "+", worse: str = "-") -> str:
     """What every number in the table is, in one paragraph (shared by all writers)."""
     m = table.meta
-    seeds = "/".join(str(n) for n in m["n_seeds"])
     tests = ", ".join(sorted({r["test"] for r in table.rows}))
+    n = m["n_comparisons"]
+    family = "; ".join(m["holm_family"]) if m["holm_family"] else "none"
     text = (
-        f"Intent prediction on test set {tests}. Each metric is the mean ± sample standard deviation over N = {seeds} seeds "
-        f"of the per-seed test score (micro-P/R/F1 pooled over utterance-label pairs; QU-acc. is the Jaccard accuracy of Qu et al. 2019). "
-        f"95% CI: percentile bootstrap over test dialogs ({m['n_resamples']:,} resamples) of the predictions of all seeds pooled. "
-        f"Significance: two-sided paired randomization test on micro-F1 ({m['n_permutations']:,} random swaps of whole test dialogs, "
-        f"exact when at most 16 units; predictions of the seeds both systems share, matched by dialog and position) against the "
-        f"baseline ({m['baseline']}) with the same test set and predictor, Holm-corrected over the {m['n_comparisons']} "
-        f"comparison{'' if m['n_comparisons'] == 1 else 's'} in this table: {better} significantly better, {worse} significantly worse (adjusted p < {m['alpha']:g}). "
+        f"Intent prediction on test set {tests}. Seeds: seeds whose test predictions are identical are one run, not "
+        f"replicates, and are written joined by '=' (a deterministic predictor's seeds are one run). Each metric is the mean "
+        f"± sample standard deviation over the distinct runs (no ± for one run) of the test score (micro-P/R/F1 pooled over "
+        f"utterance-label pairs; QU-acc. is the Jaccard accuracy of Qu et al. 2019). "
+        f"95% CI: percentile bootstrap over test dialogs ({m['n_resamples']:,} resamples) of the predictions of all distinct runs pooled. "
+        f"Tuned on: the validation data that chose the decision threshold (and any early stopping or model selection); "
+        f"the main section is tuned on {'the human valid split' if m['valid'] == 'human' else m['valid']} for every row, and each "
+        f"ablation section on what it names; the test split chose nothing. "
+        f"Significance: two-sided paired randomization test with the test dialog as the unit, against the baseline "
+        f"({m['baseline']}) with the same test set, predictor and validation data: the statistic is the difference of the "
+        f"mean-over-runs micro-F1, runs are paired by seed (a single run is paired with each run of the other system), and "
+        f"one swap exchanges the two systems' predictions of a test dialog in every paired run at once "
+        f"({m['n_permutations']:,} random swaps; exact enumeration when there are at most 16 dialogs). "
+        f"Holm correction over the family of {n} comparison{'' if n == 1 else 's'} in this table ({family}): "
+        f"{better} significantly better, {worse} significantly worse (adjusted p < {m['alpha']:g}); rows without a baseline "
+        f"tuned the same way are not tested. "
         f"Synthetic dialogs: those in the training split (after any validation hold-out). "
-        f"Cost: generating the synthetic training dialogs, per 1,000 dialogs: tokens (prompt + completion) and generation seconds, "
-        f"all-in where the run's manifest is present (seeding, instruction merging, retries and rejected plans spread over the accepted dialogs)"
+        f"Cost of generating the synthetic training dialogs, per 1,000 dialogs, in tokens (prompt + completion) and "
+        f"generation seconds: marginal = the dialogs' own generation calls; all-in = the whole run spread over its accepted "
+        f"dialogs (self-seeding, instruction merging, retries and rejected plans) plus, for a trained generator (SOLID-RL), "
+        f"the all-in cost of its training corpus and its training compute seconds"
     )
     if m["prices"]:
         text += f"; dollars, {m['prices']}"

@@ -57,6 +57,17 @@ def render_card(info: dict) -> str:
         p = info["pairs"]
         lines += ["", f"DPO pairs: {p['n']} ({p['n_parse_ok']} of the SFT model's own outputs parsed as valid dialogs; "
                   f"{'reverse pairing: chosen = model output' if cfg['reverse_pairs'] else 'chosen = SOLID dialog, rejected = model output'})."]
+    cost = info.get("cost")
+    if cost:
+        tc, total = cost["training_corpus"], cost["total"]
+        kind = "all-in" if tc["all_in"] else "marginal (its run folder gave no all-in figure)"
+        lines += ["", "## What making this generator cost",
+                  f"- training corpus `{tc['spec']}` ({tc['dialogs']} dialogs), {kind} generation cost: "
+                  f"{tc['cost']['llm_calls']:,} LLM calls, {tc['cost']['prompt_tokens']:,} prompt + "
+                  f"{tc['cost']['completion_tokens']:,} completion tokens, {tc['cost']['seconds']:,.0f} s",
+                  f"- training compute: {cost['compute_seconds']:,.0f} s (every run of train-generator on this folder)",
+                  f"- total carried into the manifest of each corpus it generates: {total['prompt_tokens'] + total['completion_tokens']:,} "
+                  f"tokens, {total['seconds']:,.0f} s"]
     env = info.get("environment", {})
     lines += ["", "## Run", f"- device: {info['device']}, total time {info['seconds']:.1f} s",
               "- versions: " + ", ".join(f"{k} {v}" for k, v in sorted(env.items())), ""]

@@ -8,6 +8,13 @@ Output folder layout::
 
 Rerunning the same command resumes: a finished stage is skipped, an unfinished one restarts
 from its last checkpoint. Checkpoints are deleted once their stage has finished.
+
+What making the generator cost is recorded in training.json (``cost``) and the model card: the
+all-in generation cost of its training corpus, and the compute seconds of every invocation of
+this command on ``OUT`` (``compute.jsonl``, one line per run, interrupted ones included when the
+process could still write; a ``kill -9`` loses that run's seconds). ``solid-bench generate
+--method solid-rl`` carries the total into its run's manifest, so the corpus's all-in cost
+includes the generator's own making.
 """
 
 from __future__ import annotations
@@ -70,8 +77,48 @@ def _drop_checkpoints(stage_dir: Path) -> None:
         shutil.rmtree(ckpt, ignore_errors=True)
 
 
+COMPUTE_LEDGER = "compute.jsonl"
+
+
+def _log_compute(out: Path, seconds: float, status: str) -> None:
+    """Append one invocation's wall seconds to ``out/compute.jsonl``."""
+    from solid_bench.generators.runfolder import append_jsonl
+
+    append_jsonl(out / COMPUTE_LEDGER, [{"seconds": round(seconds, 3), "status": status}])
+
+
+def making_cost(corpus, out: Path) -> dict:
+    """The cost of making a generator: its training corpus's all-in generation cost plus its compute seconds."""
+    from solid_bench.generators.runfolder import read_jsonl
+
+    gen = corpus.generation_cost() or {}
+    data = gen.get("all_in") or gen.get("marginal") or {}
+    compute = sum(float(r.get("seconds", 0.0)) for r in read_jsonl(Path(out) / COMPUTE_LEDGER))
+    keys = ("llm_calls", "prompt_tokens", "completion_tokens", "seconds")
+    total = {k: data.get(k, 0) for k in keys}
+    total["seconds"] = float(total["seconds"]) + compute
+    return {
+        "training_corpus": {"spec": corpus.spec, "sha256": corpus.sha256, "dialogs": len(corpus.dialogs),
+                            "all_in": bool(gen.get("all_in")), "cost": {k: data.get(k, 0) for k in keys}},
+        "compute_seconds": round(compute, 3),
+        "total": total,
+    }
+
+
 def train_generator(cfg: TrainConfig) -> dict:
     """Train a SOLID-RL generator as ``cfg`` says; returns the training.json record."""
+    t0 = time.perf_counter()
+    out = Path(cfg.out)
+    try:
+        info = _train(cfg, t0)
+    except BaseException as e:
+        if (out / CONFIG_FILE).is_file():  # the run got as far as claiming the folder
+            _log_compute(out, time.perf_counter() - t0, type(e).__name__)
+        raise
+    return info
+
+
+def _train(cfg: TrainConfig, t0: float) -> dict:
     from solid_bench.generators.lmq import LMQSettings, human_train_bands
 
     from ..corpora import resolve
@@ -80,7 +127,6 @@ def train_generator(cfg: TrainConfig) -> dict:
     from .sft import train_sft
     from .card import write_card
 
-    t0 = time.perf_counter()
     out = Path(cfg.out)
     corpus = resolve(cfg.source, "train")
     dialogs = list(corpus.dialogs)
@@ -145,6 +191,8 @@ def train_generator(cfg: TrainConfig) -> dict:
         "environment": _versions(),
         "seconds": time.perf_counter() - t0,
     }
+    _log_compute(out, info["seconds"], "complete")
+    info["cost"] = making_cost(corpus, out)
     tmp = out / ".training.json.tmp"
     tmp.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
     tmp.replace(out / "training.json")

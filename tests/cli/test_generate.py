@@ -124,7 +124,8 @@ def test_generated_folder_is_a_corpus(tiny_data, tmp_path):
     assert corpus.synthetic and not corpus.has_human
     assert corpus.n_dialogs == len(_ids(out)) - len((out / "rejected.jsonl").read_text().splitlines()
                                                     if (out / "rejected.jsonl").exists() else [])
-    assert corpus.generation_cost()["llm_calls"] > 0
+    cost = corpus.generation_cost()
+    assert cost["marginal"]["llm_calls"] > 0 and cost["all_in"]["llm_calls"] >= cost["marginal"]["llm_calls"]
 
 
 @pytest.mark.parametrize("name", ["seeds.jsonl", "mine.jsonl"])

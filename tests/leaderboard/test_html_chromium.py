@@ -119,7 +119,8 @@ def test_page_sorts_on_header_clicks_filters_and_screenshots(page, tmp_path):
             return chrome.call("Runtime.evaluate", session=s, expression=expr, returnByValue=True)["result"]["value"]
 
         def visible_trains():
-            return js("Array.from(document.querySelectorAll('#board tbody tr')).filter(r => !r.hidden).map(r => r.cells[1].textContent)")
+            col = js("Array.from(document.querySelectorAll('#board thead th')).findIndex(th => th.dataset.key === 'train')")
+            return js(f"Array.from(document.querySelectorAll('#board tbody tr')).filter(r => !r.hidden).map(r => r.cells[{col}].textContent)")
 
         def click(selector: str):
             box = js(f"(() => {{ const e = document.querySelector('{selector}'); e.scrollIntoView({{block: 'center', inline: 'center'}});"

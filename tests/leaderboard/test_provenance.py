@@ -19,7 +19,7 @@ def test_provenance_collects_versions_commits_and_hardware():
     prov = provenance([a, b])
     assert prov["git_commits"] == ["0123456789abcdef0123", "ffff"]
     assert prov["hardware"] == ["x86_64, 16 CPUs, device cuda (NVIDIA H100)", "x86_64, 2 CPUs, device cpu"]
-    assert prov["schema_versions"] == ["1"] and prov["n_results"] == 2
+    assert prov["schema_versions"] == ["2"] and prov["n_results"] == 2
     assert prov["generated"] == "results at git commit 0123456789ab, ffff"  # no clock: reruns are byte-identical
     b["created"], a["created"] = "2026-01-02T00:00:00Z", "2026-01-01T00:00:00Z"
     assert provenance([a, b])["generated"] == "results created up to 2026-01-02T00:00:00Z"

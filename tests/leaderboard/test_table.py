@@ -11,7 +11,7 @@ from solid_bench.leaderboard.table import COLUMNS, Options, build_table
 from solid_bench.results import load_results
 from solid_bench.stats import bootstrap_ci
 
-from leaderboard_fixtures import GOLD, KEYS, corpus_summary, make_result, matrix, strong, synthetic_cost, weak
+from leaderboard_fixtures import GOLD, KEYS, corpus_summary, generation_cost, make_result, matrix, strong, synthetic_cost, weak
 
 
 def by_train(table):
@@ -20,10 +20,11 @@ def by_train(table):
 
 def test_means_and_stds_over_seeds_match_hand_computation():
     explicit = {0: (0.5, 0.25), 1: (0.6, 0.5), 2: (0.7, 0.0)}  # seed: (micro_f1, macro_f1)
-    results = [make_result("solid@500", s, strong(s), metrics={"micro_f1": f, "macro_f1": m}) for s, (f, m) in explicit.items()]
+    distinct = {0: weak(0), 1: weak(1), 2: strong(2)}  # three different prediction sets: three runs
+    results = [make_result("solid@500", s, distinct[s], metrics={"micro_f1": f, "macro_f1": m}) for s, (f, m) in explicit.items()]
     results += [make_result("human", s, weak(s)) for s in (0, 1, 2)]
     row = by_train(build_table(results, Options(n_resamples=200, n_permutations=200)))["solid@500"]
-    assert row["n_seeds"] == 3 and row["seeds"] == "0,1,2"
+    assert row["n_seeds"] == 3 and row["n_runs"] == 3 and row["seeds"] == "0,1,2"
     assert row["micro_f1_mean"] == pytest.approx(0.6, abs=1e-9)
     assert row["micro_f1_std"] == pytest.approx(0.1, abs=1e-9)  # sqrt(((-.1)^2 + 0 + .1^2) / 2)
     assert row["macro_f1_mean"] == pytest.approx(0.25, abs=1e-9)
@@ -35,8 +36,10 @@ def test_means_and_stds_over_seeds_match_hand_computation():
 def test_baseline_scores_match_an_independent_count(results_dir):
     # Baseline seed 0/2: 10 OQ right, 10 'GG' wrong, 15 gold labels missed -> F1 = 20/45.
     # Seed 1 also gets dialog t0's PA: TP 11, FP 9, FN 14 -> F1 = 22/45.
+    # Seeds 0 and 2 predict the same: one run, so the mean and std are over two runs, not three.
     row = by_train(build_table(load_results(results_dir), Options(n_resamples=200, n_permutations=200)))["human"]
-    f1 = [20 / 45, 22 / 45, 20 / 45]
+    assert row["n_runs"] == 2 and row["seeds"] == "0=2,1"
+    f1 = [20 / 45, 22 / 45]
     assert row["micro_f1_mean"] == round(float(np.mean(f1)), 4)
     assert row["micro_f1_std"] == round(float(np.std(f1, ddof=1)), 4)
     assert row["is_baseline"] is True and row["p_value"] is None and row["mark"] == ""
@@ -69,19 +72,21 @@ def test_significance_marks_and_holm(results_dir):
     # Same predictions as baseline seed 0: not significant (and p = 1 where the predictions are identical).
     assert rows["solid@100"]["mark"] == ""
     assert rows["solid@100"]["p_holm"] == 1.0
-    # Holm by hand: sort p ascending, multiply by 4, 3, 2, 1, running max, cap at 1.
+    # Holm by hand: sort p ascending, multiply by 4, 3, 2, 1, running max, cap at 1 (the table's p-values are
+    # rounded to 4 digits, the adjusted ones computed from the unrounded ones).
     ps = {t: rows[t]["p_value"] for t in ("solid@500", "human+solid@500", "solid-rl@500", "solid@100")}
     order = sorted(ps, key=lambda t: ps[t])
     running = 0.0
     for k, t in enumerate(order):
         running = max(running, min(1.0, (4 - k) * ps[t]))
-        assert rows[t]["p_holm"] == pytest.approx(round(running, 4), abs=1e-4)
+        assert rows[t]["p_holm"] == pytest.approx(round(running, 4), abs=4 * 5e-5 + 1e-4)
 
 
-def test_randomization_p_value_is_monte_carlo_bounded(results_dir):
-    # 10 dialogs x 3 shared seeds = 30 swap units: Monte Carlo, p = (count + 1) / (n + 1) >= 1 / (n + 1).
+def test_randomization_p_value_has_the_test_dialogs_as_units(results_dir):
+    # 10 test dialogs are the units (not 10 dialogs x 3 seeds): all 2**10 swaps are enumerated. solid@500 beats
+    # the baseline on every dialog of every paired run, so only "no swap" and "swap all" reach |d_obs|: p = 2/1024.
     rows = by_train(build_table(load_results(results_dir), Options(n_resamples=50, n_permutations=999)))
-    assert rows["solid@500"]["p_value"] == pytest.approx(0.001, abs=1e-4)
+    assert rows["solid@500"]["p_value"] == round(2 / 1024, 4)
 
 
 def test_auto_baseline_and_missing_baseline():
@@ -112,22 +117,28 @@ def test_repeated_seed_and_empty_input_are_user_errors():
 
 
 def test_cost_per_1000_dialogs():
-    cost = synthetic_cost(500)  # 1,000,000 prompt + 250,000 completion tokens, 1,800 s
+    cost = generation_cost(500)  # marginal: 1,000,000 prompt + 250,000 completion tokens, 1,800 s; all-in twice that
     plain = cost_columns(cost, Prices())
-    assert plain["tokens_per_1k"] == 2_500_000 and plain["seconds_per_1k"] == pytest.approx(3600)
-    assert plain["gen_tokens"] == 1_250_000 and plain["usd_per_1k"] is None
+    assert plain["marginal_tokens_per_1k"] == 2_500_000 and plain["marginal_seconds_per_1k"] == pytest.approx(3600)
+    assert plain["all_in_tokens_per_1k"] == 5_000_000 and plain["all_in_seconds_per_1k"] == pytest.approx(7200)
+    assert plain["marginal_tokens"] == 1_250_000 and plain["all_in_usd_per_1k"] is None and plain["gen_dialogs"] == 500
     gpu = cost_columns(cost, Prices(per_gpu_hour=2.0))
-    assert gpu["gen_usd"] == pytest.approx(1.0) and gpu["usd_per_1k"] == pytest.approx(2.0)  # 1800 s = 0.5 h x $2
+    assert gpu["marginal_usd"] == pytest.approx(1.0) and gpu["marginal_usd_per_1k"] == pytest.approx(2.0)  # 1800 s = 0.5 h x $2
+    assert gpu["all_in_usd_per_1k"] == pytest.approx(4.0)
     tok = cost_columns(cost, Prices(per_1k_prompt_tokens=0.001, per_1k_completion_tokens=0.002))
-    assert tok["gen_usd"] == pytest.approx(1.5) and tok["usd_per_1k"] == pytest.approx(3.0)  # $1 + $0.5 for 500
-    assert cost_columns(None, Prices(per_gpu_hour=2.0))["usd_per_1k"] is None
+    assert tok["marginal_usd"] == pytest.approx(1.5) and tok["marginal_usd_per_1k"] == pytest.approx(3.0)  # $1 + $0.5 for 500
+    assert cost_columns(None, Prices(per_gpu_hour=2.0))["all_in_usd_per_1k"] is None
+    # a schema-1 flat record is the all-in figure when its dialogs carried a run's all-in share
+    legacy = cost_columns(synthetic_cost(500) | {"all_in_dialogs": 500}, Prices())
+    assert legacy["all_in_tokens_per_1k"] == 2_500_000 and legacy["marginal_tokens_per_1k"] is None
 
 
 def test_cost_columns_in_table(results_dir):
     table = build_table(load_results(results_dir), Options(prices=Prices(per_gpu_hour=2.0), n_resamples=50, n_permutations=100))
     rows = by_train(table)
-    assert rows["solid@100"]["usd_per_1k"] == 2.0 and rows["solid@100"]["gen_usd"] == 0.2
-    assert rows["human"]["tokens_per_1k"] is None
+    assert rows["solid@100"]["marginal_usd_per_1k"] == 2.0 and rows["solid@100"]["marginal_usd"] == 0.2
+    assert rows["solid@100"]["all_in_usd_per_1k"] == 4.0
+    assert rows["human"]["all_in_tokens_per_1k"] is None
     assert "3600 x $2 per GPU hour" in table.meta["prices"]
 
 

@@ -22,7 +22,7 @@ def test_default_solid_is_generated_once_then_reused(tiny_data, monkeypatch, cap
     assert corpus.synthetic and not corpus.has_human
     assert corpus.provenance["run_folder"] == str(folder)
     assert corpus.provenance["cost"]["llm_calls"] == manifest["cost"]["all"]["llm_calls"]
-    assert corpus.generation_cost()["dialogs"] == corpus.n_dialogs
+    assert corpus.generation_cost()["all_in"]["dialogs"] == corpus.n_dialogs
     mtime = (folder / "dialogs.jsonl").stat().st_mtime_ns
     again = resolve("solid", "test")
     assert "generating" not in capsys.readouterr().err
