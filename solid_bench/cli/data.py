@@ -168,3 +168,25 @@ def export_cmd(
     corpus = resolve(spec, split)
     path = export(corpus, fmt, out)
     typer.echo(f"Wrote {corpus.n_dialogs:,} dialogs ({corpus.n_utterances:,} utterances) to {path} ({fmt}).")
+
+
+@data_app.command("report")
+def report(
+    spec: str = typer.Argument(..., help="Corpus spec: a run folder, a dialog file, human, a mixture, ..."),
+    out: Optional[Path] = typer.Option(None, "--out", help="Also write report.md and report.json into this folder."),
+) -> None:
+    """Measure a corpus before training on it: acceptance, stage fallbacks, turns, intent-combination distance
+    to human train, LMQ in-band share, distinct-n, near-duplicates and label faithfulness against a judge."""
+    from ..corpus_report import report as make_report
+    from ..corpus_report import to_markdown
+
+    result = make_report(spec)
+    text = to_markdown(result)
+    if out is not None:
+        from ..results import write_json_atomic
+
+        write_json_atomic(Path(out) / "report.json", result)
+        tmp = Path(out) / ".report.md.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(Path(out) / "report.md")
+    typer.echo(text, nl=False)
