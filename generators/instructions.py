@@ -1,6 +1,12 @@
-"""Intent instructions: 24 single-intent ones (user and agent x 12 MSDialog intents, in our own
-words) and multi-intent ones merged by the LLM with a one-shot prompt, cached per (combination,
-role) in the run folder's ``instructions.json``.
+"""Intent instructions: 24 single-intent ones (user and agent x 12 MSDialog intents) and
+multi-intent ones merged by the LLM with a one-shot prompt, cached per (combination, role) in the
+run folder's ``instructions.json``.
+
+Each single instruction follows the intent's definition in the MSDialog taxonomy of Qu et al.
+("Analyzing and Characterizing User Intent in Information-seeking Conversations", SIGIR 2018,
+arXiv:1804.08759: the table of user intent codes, labels and descriptions), quoted in
+``DEFINITIONS``; the wording for each speaker is ours, since the taxonomy describes an intent
+once for both speakers (or for the one that usually has it).
 """
 
 from __future__ import annotations
@@ -15,32 +21,50 @@ from solid_bench.schema import join_labels, split_labels
 
 from .prompts import MERGE
 
-#: (intent, role) -> what the speaker must do in this message.
+SOURCE = "Qu et al. 2018 (SIGIR), MSDialog user intent taxonomy, arXiv:1804.08759"
+
+#: code -> (label, description), as in the taxonomy of Qu et al. 2018 (``SOURCE``).
+DEFINITIONS: dict[str, tuple[str, str]] = {
+    "OQ": ("Original Question", "The first question from the user to initiate the dialog"),
+    "RQ": ("Repeat Question", "Other users repeat a previous question"),
+    "CQ": ("Clarifying Question", "User or agent asks for clarifications"),
+    "FD": ("Further Details", "User or agent provides more details"),
+    "FQ": ("Follow Up Question", "User asks for follow up questions about relevant issues"),
+    "IR": ("Information Request", "Agent asks for information of users"),
+    "PA": ("Potential Answer", "A potential answer or solution provided by agents"),
+    "PF": ("Positive Feedback", "User provides positive feedback for working solutions"),
+    "NF": ("Negative Feedback", "User provides negative feedback for useless solutions"),
+    "GG": ("Greetings/Gratitude", "Greet each other or express gratitude"),
+    "JK": ("Junk", "There is no useful information in the utterance"),
+    "O": ("Others", "Utterances cannot be categorized using other classes"),
+}
+
+#: (intent, role) -> what the speaker must do in this message (each from ``DEFINITIONS[intent]``).
 SINGLE: dict[tuple[str, str], str] = {
-    ("OQ", "user"): "Start the conversation: ask your main question about the topic, in your own words.",
-    ("OQ", "agent"): "Open a new question about the topic that nobody has asked yet.",
-    ("RQ", "user"): "Ask your earlier question again, rephrased, because it has not been answered well.",
-    ("RQ", "agent"): "Repeat the user's question in your own words to restate what is being asked.",
-    ("CQ", "user"): "Ask the agent to clarify something unclear in their last message.",
-    ("CQ", "agent"): "Ask the user a clarifying question about what exactly they need or mean.",
-    ("FD", "user"): "Add more details about your situation: what you tried, what you see, your setup.",
-    ("FD", "agent"): "Add further details or facts that make the discussion more precise.",
-    ("FQ", "user"): "Ask a follow-up question related to the answer you got.",
-    ("FQ", "agent"): "Ask a follow-up question that moves the discussion forward.",
-    ("IR", "user"): "Ask the agent for a specific piece of information (a link, a step, a setting).",
-    ("IR", "agent"): "Ask the user for specific information you need (version, settings, error text, logs).",
-    ("PA", "user"): "Suggest a possible answer or solution yourself.",
-    ("PA", "agent"): "Give a possible answer or a concrete solution to the user's problem.",
-    ("PF", "user"): "Say that the suggestion worked or was helpful, and thank the agent.",
-    ("PF", "agent"): "React positively to the user's message, confirming that the solution is right.",
-    ("NF", "user"): "Say that the suggestion did not work or did not help.",
-    ("NF", "agent"): "Say that the approach discussed is not right or will not work.",
-    ("GG", "user"): "Only greet or thank the other person, with no other content.",
+    ("OQ", "user"): "Ask your original question: describe your problem with the topic and ask for help with it.",
+    ("OQ", "agent"): "Ask an original question of your own about the topic, one nobody in the thread has asked.",
+    ("RQ", "user"): "Repeat your earlier question in other words, because it has not been answered.",
+    ("RQ", "agent"): "As another forum member with the same problem, repeat the original question in your own words.",
+    ("CQ", "user"): "Ask a clarifying question about something in the agent's last message that you did not understand.",
+    ("CQ", "agent"): "Ask the user a clarifying question about what exactly their problem is or what they need.",
+    ("FD", "user"): "Give further details about your problem: what you tried, what you see, your version or setup.",
+    ("FD", "agent"): "Give further details or facts that make the discussion more precise.",
+    ("FQ", "user"): "Ask a follow-up question about a related issue that the answer so far raises.",
+    ("FQ", "agent"): "Ask a follow-up question about a related issue that the discussion raises.",
+    ("IR", "user"): "Ask the agent for a specific piece of information (a link, a setting, a step).",
+    ("IR", "agent"): "Ask the user for specific information you need to help them (version, settings, error message, logs).",
+    ("PA", "user"): "Suggest a potential answer or solution yourself.",
+    ("PA", "agent"): "Give a potential answer or a concrete solution to the user's problem.",
+    ("PF", "user"): "Give positive feedback: say that the suggested solution worked or helped, and thank the agent.",
+    ("PF", "agent"): "Give positive feedback on the solution discussed: confirm that it works and is right.",
+    ("NF", "user"): "Give negative feedback: say that the suggested solution did not work or did not help.",
+    ("NF", "agent"): "Give negative feedback on the solution discussed: say that it does not work or does not help.",
+    ("GG", "user"): "Only greet the other person or thank them, with no other content.",
     ("GG", "agent"): "Only greet the user or thank them, with no other content.",
-    ("JK", "user"): "Write a short message unrelated to the question (off-topic chatter).",
-    ("JK", "agent"): "Write a short message unrelated to the question (off-topic chatter).",
-    ("O", "user"): "Write a short message that is neither a question, nor details, nor feedback.",
-    ("O", "agent"): "Write a short message that is neither a question, nor an answer, nor feedback.",
+    ("JK", "user"): "Write a short message with no useful information for the discussion (off-topic chatter).",
+    ("JK", "agent"): "Write a short message with no useful information for the discussion (off-topic chatter).",
+    ("O", "user"): "Write a short message that is no question, detail, answer, feedback or greeting (for example a remark about the forum).",
+    ("O", "agent"): "Write a short message that is no question, detail, answer, feedback or greeting (for example a remark about the forum).",
 }
 
 

@@ -41,6 +41,7 @@ class GenerationConfig:
     temperature: float = 0.7
     retries: int = 2
     history: int = 20
+    names_per_request: int = 5
     backend_options: dict = field(default_factory=dict, hash=False)
 
     def __post_init__(self) -> None:
@@ -54,11 +55,13 @@ class GenerationConfig:
             raise UserError(f"--budget-tokens must be positive, got {self.budget_tokens}.")
         if self.retries < 0:
             raise UserError(f"--retries must be 0 or more, got {self.retries}.")
+        if self.names_per_request < 1:
+            raise UserError(f"--names-per-request must be at least 1, got {self.names_per_request}.")
 
     def identity(self) -> dict[str, Any]:
         """The settings a resumed run must share with the first one (not n, budget, batch size, cache)."""
         keep = ("method", "backend", "model", "seed", "seeds_file", "max_turns", "min_count", "max_new_tokens",
-                "temperature", "retries", "history")
+                "temperature", "retries", "history", "names_per_request")
         return {k: getattr(self, k) for k in keep}
 
 
@@ -163,6 +166,7 @@ def run_generation(config: GenerationConfig, train=None, backend=None,
     try:
         log(f"self-seeding {config.n} seeds with {config.backend} ({model})")
         seeder = SelfSeeder(llm, folder.path, folder.meter, seed=config.seed, batch_size=config.batch_size,
+                            names_per_request=config.names_per_request,
                             seed_file=Path(config.seeds_file) if config.seeds_file else None)
         seeds = seeder.run(config.n)
         extra["seeding"] = {"seeds": len(seeds), **seeder.stats}
@@ -221,7 +225,7 @@ EXPECTED_WORDS = {"entity_types": 30, "entity_names": 20, "attributes": 25, "bac
 
 
 def estimate(config: GenerationConfig, train, retry_rate: float = 0.15, na_rate: float = 0.3,
-             names_per_request: int = 5, n_types: int = 10, utterance_words: int = 45) -> dict:
+             names_per_request: int | None = None, n_types: int = 10, utterance_words: int = 45) -> dict:
     """Calls and tokens a run would need, from the plans alone (no LLM call; an upper bound when resuming)."""
     from .instructions import SINGLE, InstructionBook
     from .plans import DialogPlan
@@ -232,6 +236,7 @@ def estimate(config: GenerationConfig, train, retry_rate: float = 0.15, na_rate:
         return sum(len(c.split()) for _, c in template.messages(**f))
 
     filler = " ".join(["word"] * 100)
+    names_per_request = names_per_request or config.names_per_request
     n = config.n
     entities = int(n / (1 - na_rate)) + 1
     seeding_calls = {

@@ -32,8 +32,9 @@ ENTITY_TYPES = Template(
     "entity_types",
     "You list kinds of entities.\nPeople ask questions about such entities on community question-answering "
     "and technical help forums.",
-    "List {k} different types of entities (for example: software product, programming language, device, "
-    "city, musician). Write one type per line, two or three words at most, no numbering, nothing else.",
+    "List {k} different types of named entities (things with a proper name: products, places, organisations, "
+    "people, works) that people ask about on community question-answering and technical help forums. Write one "
+    "type per line, one to three words each, with no numbering and nothing else.",
 )
 
 ENTITY_NAMES = Template(
@@ -59,11 +60,14 @@ BACKGROUND = Template(
     "If you do not know {entity_name}, answer N/A.",
 )
 
-#: The starter is role-play too: the model, as the user, answers "what is your question?".
+#: The starter is the thread's opening post, written by the model as a forum user.
 STARTER = Template(
     "starter",
-    "You are a user on a help forum who needs help with {entity_name} (a {entity_type}).\nBackground: {background}",
-    "Hello! What is your question about the {attribute} of {entity_name}? Ask it in one sentence.",
+    "You write the opening post of a new thread on a community help forum.\nThe post is written by a user "
+    "who needs help, in plain English, and ends with their question.",
+    "Topic: {entity_name} ({entity_type}).\nBackground: {background}\n\nWrite the opening post of a user "
+    "who has a question about the {attribute} of {entity_name}: one or two sentences about their situation, "
+    "then the question. Mention {entity_name} by name. Write only the post.",
 )
 
 MERGE = Template(

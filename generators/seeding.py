@@ -72,7 +72,10 @@ def parse_list(text: str, seen: set[str] | None = None, exclude: Iterable[str] =
     seen = set() if seen is None else seen
     exclude = {e.lower() for e in exclude}
     out = []
-    for raw in re.split(r"\n|;", text):
+    lines = [line for line in re.split(r"\n|;", text) if line.strip()]
+    if len(lines) == 1 and lines[0].count(",") >= 2:  # "A, B, C": a list on one line
+        lines = lines[0].split(",")
+    for raw in lines:
         item = clean_item(raw)
         if not item or noise_reason(item, **limits):
             continue
@@ -96,10 +99,18 @@ def clip_words(text: str, n: int) -> str:
     return " ".join(text.split()[:n])
 
 
+def foreign_script(text: str) -> bool:
+    """True when ``text`` contains CJK, kana or Hangul characters (a small model drifting out of English)."""
+    return any("\u3040" <= ch <= "\u30ff" or "\u3400" <= ch <= "\u9fff" or "\uac00" <= ch <= "\ud7af" for ch in text)
+
+
 def clean_starter(text: str, entity: str = "") -> str:
-    """The first question of a starter answer, without quotes or a label; '' if there is none, if it
-    is an assistant's reply ("How can I help you?") or, when ``entity`` is given, if it does not name it."""
+    """The opening post up to its first question, without quotes or a label; '' if there is none, if it
+    is an assistant's reply ("How can I help you?"), if it leaves English or, when ``entity`` is given,
+    if it does not name it."""
     text = " ".join(text.strip().strip("\"'").split())
+    if foreign_script(text):
+        return ""
     for prefix in ("Question:", "User:", "Q:"):
         if text.lower().startswith(prefix.lower()):
             text = text[len(prefix):].strip().strip("\"'")

@@ -28,7 +28,7 @@ from .plans import DialogPlan
 from .prompts import MERGE, TURN, turn_messages
 from .registry import GENERATORS
 from .runfolder import add_completions, empty_cost
-from .seeding import clip_words
+from .seeding import clip_words, foreign_script
 
 _PREFIX = re.compile(r"^\s*[*_#>]*\s*(user|agent|assistant|you|me|reply|response|message|answer|next message)"
                      r"\s*[*_]*\s*(\([^)]*\))?\s*[:\-–]\s*[*_]*\s*", re.I)
@@ -36,7 +36,7 @@ _NEXT_SPEAKER = re.compile(r"\n\s*[*_]*\s*(user|agent|assistant)\s*[*_]*\s*:", r
 _LEAKS = ("conversation so far", "write the next message", "without a name or role", "{", "}", "<|im_")
 _META = ("here's", "here is", "sure,", "sure!", "the user ", "as the agent", "as a user", "as the user",
          "this message", "my next message", "next message")
-_QUESTION_ONLY = {"OQ", "RQ", "CQ", "FQ"}
+_QUESTION = {"OQ", "RQ", "CQ", "FQ"}
 QUOTES = "\"'“”‘’`"
 
 
@@ -88,8 +88,10 @@ def reject_reason(text: str, previous: list[str], intents: tuple[str, ...]) -> s
         pbag = set(_norm(prev).split())
         if norm == _norm(prev) or (len(bag) >= 5 and len(bag & pbag) / len(bag | pbag) >= 0.8):
             return "repeated"
-    if set(intents) <= _QUESTION_ONLY and "?" not in text:
-        return "no_question"
+    if set(intents) & _QUESTION and "?" not in text:
+        return "no_question"  # a question intent (alone or with others) needs a question in the text
+    if foreign_script(text):
+        return "non_english"
     return None
 
 

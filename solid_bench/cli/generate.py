@@ -44,6 +44,7 @@ def generate(
     max_new_tokens: int = typer.Option(80, "--max-new-tokens", help="Longest utterance, in tokens."),
     retries: int = typer.Option(2, "--retries", help="Retries of a rejected utterance before its dialog is rejected."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only estimate calls and tokens; call no LLM."),
+    names_per_request: int = typer.Option(5, "--names-per-request", help="Entity names asked for per (entity type, initial letter) request."),
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Cache LLM answers in the run folder (SQLite)."),
     option: Optional[List[str]] = typer.Option(None, "--option", "-o", help="Backend option KEY=VALUE (repeatable)."),
 ) -> None:
@@ -56,7 +57,8 @@ def generate(
     config = GenerationConfig(
         out=out, n=n, method=method, backend=backend, model=model, base_url=base_url, batch_size=batch_size,
         seed=seed, seeds_file=seeds, max_turns=max_turns, min_count=min_count, budget_tokens=budget_tokens,
-        cache=cache, max_new_tokens=max_new_tokens, retries=retries, backend_options=parse_options(option),
+        cache=cache, max_new_tokens=max_new_tokens, retries=retries, names_per_request=names_per_request,
+        backend_options=parse_options(option),
     )
     from ..generators.registry import GENERATORS
 

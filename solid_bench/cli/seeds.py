@@ -19,6 +19,7 @@ def seeds(
     batch_size: int = typer.Option(8, "--batch-size", help="Requests per backend call."),
     seed: int = typer.Option(0, "--seed", help="Seed for the order of entity types and letters and for decoding."),
     seeds_file: Optional[str] = typer.Option(None, "--seeds", help="Start from an entity list (JSONL seeds or JSON 'name<TAB>type')."),
+    names_per_request: int = typer.Option(5, "--names-per-request", help="Entity names asked for per (entity type, initial letter) request."),
     cache: bool = typer.Option(True, "--cache/--no-cache", help="Cache LLM answers next to the seeds (SQLite)."),
     option: Optional[List[str]] = typer.Option(None, "--option", "-o", help="Backend option KEY=VALUE (repeatable)."),
 ) -> None:
@@ -39,10 +40,10 @@ def seeds(
     folder.mkdir(parents=True, exist_ok=True)
     config = GenerationConfig(out=str(folder), n=n, backend=backend, model=model, base_url=base_url,
                               batch_size=batch_size, seed=seed, seeds_file=seeds_file, cache=cache,
-                              backend_options=parse_options(option))
+                              names_per_request=names_per_request, backend_options=parse_options(option))
     meter = Meter(folder / "costs.jsonl")
     seeder = SelfSeeder(open_llm(config, folder), folder, meter, seed=seed, batch_size=batch_size,
-                        seed_file=Path(seeds_file) if seeds_file else None)
+                        names_per_request=names_per_request, seed_file=Path(seeds_file) if seeds_file else None)
     made = seeder.run(n)
     if target.name != "seeds.jsonl":  # the stages always keep seeds.jsonl; copy the first n where asked
         tmp = target.with_name(f".{target.name}.tmp")

@@ -107,3 +107,19 @@ def test_a_model_that_names_nothing_stops_after_a_few_rounds(tmp_path):
     # 1 call for types (default types are used and marked), then 3 barren rounds of 2 requests each
     assert json.loads((tmp_path / "entity_types.json").read_text())["source"].startswith("default")
     assert len(records) == 3 * 2 and backend.calls == 1 + 3
+
+
+def test_a_list_on_one_line_is_split_at_commas():
+    from solid_bench.generators.seeding import parse_list
+
+    assert parse_list("Linux Mint, MacOS, Microsoft Office, macOS Terminal") == ["Linux Mint", "MacOS", "Microsoft Office", "macOS Terminal"]
+    assert parse_list("Paris, France") == ["Paris, France"]  # one comma: one item
+
+
+def test_starters_leave_out_foreign_script_and_assistant_replies():
+    from solid_bench.generators.seeding import clean_starter
+
+    assert clean_starter("Which bus or 地铁 line goes to Lisbon airport?", "Lisbon") == ""
+    assert clean_starter("Sure, I'd be happy to help you with that!", "Excel") == ""
+    assert clean_starter("My Excel macros stopped working after the update. How do I fix them? Thanks", "Microsoft Excel") == (
+        "My Excel macros stopped working after the update. How do I fix them?")

@@ -95,6 +95,9 @@ def test_a_truncated_answer_loses_its_unfinished_sentence():
     ("As an AI, I cannot do that.", [], ("PA",), "refusal"),
     ("Sure, here's a reply for the user.", [], ("PA",), "meta"),
     ("It crashes on start.", [], ("CQ",), "no_question"),
+    ("It crashes on start, and that did not help.", [], ("NF", "OQ"), "no_question"),  # a question intent among others
+    ("It did not help.", [], ("NF", "PA"), None),
+    ("Which 地铁 line goes to the airport?", [], ("FQ",), "non_english"),
     ("Which version do you use?", [], ("CQ",), None),
     ("Thanks!", [], ("GG",), None),
 ])

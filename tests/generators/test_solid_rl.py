@@ -124,5 +124,6 @@ def test_solid_rl_corpus_explains_how_to_make_it_then_loads_it(tiny_data, tmp_pa
     manifest = json.loads((default_folder() / "manifest.json").read_text())
     assert manifest["cost"]["all"]["llm_calls"] == 5  # 1 + 1 + (1 + 2 retries) for 'Broken'
     cost = corpus.generation_cost()
-    assert cost["llm_calls"] == pytest.approx(5) and cost["all_in_dialogs"] == 2
-    assert sum(d.meta["cost"]["llm_calls"] for d in corpus.dialogs) == 2  # each dialog's own calls stay recorded
+    assert cost["all_in"]["llm_calls"] == pytest.approx(5) and cost["all_in"]["dialogs"] == 2
+    assert cost["marginal"]["llm_calls"] == 2  # each dialog's own calls stay recorded: the marginal figure
+    assert sum(d.meta["cost"]["llm_calls"] for d in corpus.dialogs) == 2

@@ -50,7 +50,7 @@ def test_pipeline_runs_on_the_transformers_backend(tiny_train, tmp_path):
     assert manifest["status"] == "complete"
     assert counts["accepted"] + counts["rejected"] == 4
     # a random model writes noise: whatever it wrote is either accepted cleanly or rejected with a reason
-    assert set(counts["rejected_by_reason"]) <= {"empty", "garbage", "repeated", "refusal", "meta", "no_question"}
+    assert set(counts["rejected_by_reason"]) <= {"empty", "garbage", "repeated", "refusal", "meta", "no_question", "non_english"}
     rejected = [json.loads(x) for x in (out / "rejected.jsonl").read_text().splitlines()] if counts["rejected"] else []
     assert all(r["attempts"] and r["reason"] == r["attempts"][-1]["reason"] for r in rejected)
     # backgrounds and starters came from the real backend; noise backgrounds are kept, N/A ones dropped

@@ -71,7 +71,7 @@ class SolidRules:
             return f"{name} is a well known thing. It has a {_words(rng, 6)}. People use it daily."
         if stage == "starter":
             attr = _field(user, "question about the ", " of ")
-            name = _field(user, f"the {attr} of ", "? ")
+            name = _field(user, "Mention ", " by name.")
             return f'"How do I check the {attr} of {name}? My {_words(rng, 3)} fails."'
         if stage == "merge_instructions":
             items = user.rsplit("Instructions:\n", 1)[-1].split("\nMerged instruction:")[0].splitlines()
