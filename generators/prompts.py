@@ -56,8 +56,8 @@ BACKGROUND = Template(
     "background",
     "You write short factual background documents about entities.\nIf you do not know the entity, "
     "answer exactly N/A.",
-    "Write a short background document (three to five sentences) about {entity_name}, a {entity_type}. "
-    "If you do not know {entity_name}, answer N/A.",
+    "Write a short background document (three to five sentences) with facts about {entity_name}, a "
+    "{entity_type}. Answer N/A only if you have never heard of {entity_name}.",
 )
 
 #: The starter is the thread's opening post, written by the model as a forum user.

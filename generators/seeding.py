@@ -324,7 +324,7 @@ class SelfSeeder:
         ask = [(b, a) for b, a in chosen if not b.get("starter")]
         raws = self._ask("starter", [self._req(STARTER.messages(entity_name=b["entity_name"], entity_type=b["entity_type"] or "thing",
                                                                 attribute=a, background=clip_words(b["background"], 80)),
-                                               f"starter:{b['entity_name']}|{b['entity_type']}", max_new_tokens=48)
+                                               f"starter:{b['entity_name']}|{b['entity_type']}", max_new_tokens=100)
                                      for b, a in ask])
         starters = {id(b): clean_starter(r, b["entity_name"]) for (b, _), r in zip(ask, raws)}
         out = []

@@ -67,7 +67,7 @@ class SolidRules:
         if stage == "background":
             if rng.random() < self.na_rate:
                 return "N/A"
-            name = _field(user, "about ", ", a ")
+            name = _field(user, "facts about ", ", a ")
             return f"{name} is a well known thing. It has a {_words(rng, 6)}. People use it daily."
         if stage == "starter":
             attr = _field(user, "question about the ", " of ")
