@@ -161,6 +161,6 @@ class InstructionBook:
         """Write ``instructions.json`` atomically."""
         if self.path is None:
             return
-        from .runfolder import write_json_atomic
+        from solid_bench.outputs import write_json_atomic
 
         write_json_atomic(self.path, dict(sorted(self.entries.items())))

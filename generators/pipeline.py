@@ -57,6 +57,20 @@ class GenerationConfig:
             raise UserError(f"--retries must be 0 or more, got {self.retries}.")
         if self.names_per_request < 1:
             raise UserError(f"--names-per-request must be at least 1, got {self.names_per_request}.")
+        if self.seed < 0:
+            raise UserError(f"--seed must be 0 or more, got {self.seed}.")
+        if self.max_new_tokens < 1:
+            raise UserError(f"--max-new-tokens must be at least 1, got {self.max_new_tokens}.")
+        if self.min_count < 1:
+            raise UserError(f"--min-count must be at least 1, got {self.min_count}.")
+        from solid_bench.llm import BACKENDS
+
+        BACKENDS.get(self.backend)  # an unknown backend fails here, with suggestions
+
+    def check_seeds_file(self) -> None:
+        """Read the ``--seeds`` file now, so that a bad or empty list fails before any output exists."""
+        if self.seeds_file:
+            load_seed_file(Path(self.seeds_file))
 
     def identity(self) -> dict[str, Any]:
         """The settings a resumed run must share with the first one (not n, budget, batch size, cache)."""
@@ -147,8 +161,7 @@ def run_generation(config: GenerationConfig, train=None, backend=None,
 
         train = resolve("human", "train")
     pool = sequence_pool(train, config.max_turns, config.min_count)
-    if config.seeds_file:
-        load_seed_file(Path(config.seeds_file))
+    config.check_seeds_file()
     out = Path(config.out)
     if out.exists() and not out.is_dir():
         raise UserError(f"--out {out} is a file; name a folder for the run.")

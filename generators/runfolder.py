@@ -22,21 +22,10 @@ from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 from solid_bench.errors import UserError
+from solid_bench.outputs import write_json_atomic
 
 MANIFEST_VERSION = 1
 COST_KEYS = ("llm_calls", "cached_calls", "prompt_tokens", "completion_tokens", "seconds")
-
-
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON to a temporary file, fsync it, then rename over ``path``."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
-        json.dump(obj, fh, ensure_ascii=False, indent=2, sort_keys=False)
-        fh.write("\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
 
 
 def read_jsonl(path: Path, repair: bool = True) -> list[dict]:

@@ -132,34 +132,32 @@ def template_starter(attribute: str, entity_name: str) -> str:
 
 
 def load_seed_file(path: Path) -> list[dict]:
-    """Entities from ``--seeds``: a JSONL of seed fields, or a JSON array of "name<TAB>type" strings."""
+    """Entities from ``--seeds``: a JSONL of seed fields, or a JSON array of "name<TAB>type" strings.
+
+    Read through ``solid_bench.inputs`` (strict UTF-8; errors name the file and line). A file with
+    no seed in it is refused, so a run never starts from an empty list.
+    """
+    from solid_bench.inputs import iter_jsonl, parse_json, read_text
+
     path = Path(path)
-    if not path.is_file():
-        raise UserError(f"--seeds {path}: no such file.")
-    text = path.read_text(encoding="utf-8")
-    if text.lstrip().startswith("["):
-        try:
-            items = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise UserError(f"--seeds {path}: not valid JSON ({e.msg}).") from None
-        out = []
-        for i, item in enumerate(items):
-            if not isinstance(item, str) or "\t" not in item:
-                raise UserError(f"--seeds {path}: item {i} is not a \"name<TAB>type\" string.")
-            name, etype = item.split("\t", 1)
-            out.append({"entity_name": " ".join(name.split()), "entity_type": etype.strip()})
-        return out
     out = []
-    for lineno, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError:
-            raise UserError(f"--seeds {path}:{lineno}: not valid JSON; use one seed object per line.") from None
-        if not isinstance(obj, dict) or not str(obj.get("entity_name", "")).strip():
-            raise UserError(f"--seeds {path}:{lineno}: each seed needs an 'entity_name'.")
-        out.append({k: str(obj.get(k, "") or "").strip() for k in Seed.__dataclass_fields__})
+    try:
+        text = read_text(path)
+        if text.lstrip().startswith("["):
+            for i, item in enumerate(parse_json(text, str(path))):
+                if not isinstance(item, str) or "\t" not in item or not item.split("\t", 1)[0].strip():
+                    raise UserError(f"{path}: item {i} is not a \"name<TAB>type\" string.")
+                name, etype = item.split("\t", 1)
+                out.append({"entity_name": " ".join(name.split()), "entity_type": etype.strip()})
+        else:
+            for lineno, obj in iter_jsonl(path):
+                if not isinstance(obj, dict) or not str(obj.get("entity_name", "") or "").strip():
+                    raise UserError(f"{path}:{lineno}: each seed needs an 'entity_name'.")
+                out.append({k: str(obj.get(k, "") or "").strip() for k in Seed.__dataclass_fields__})
+        if not out:
+            raise UserError(f"{path}: the file holds no seeds; list at least one entity.")
+    except UserError as e:
+        raise UserError(f"--seeds {e}") from None
     return out
 
 

@@ -21,6 +21,18 @@ PREDICTORS: Registry = Registry("predictor", package="solid_bench.predictors", e
 register = PREDICTORS.register
 
 
+def check(name: str, params: dict) -> list[str]:
+    """One sentence per problem with predictor ``name`` and ``params`` (unknown name: a UserError)."""
+    from ..hyperparams import check_params
+
+    return check_params(PREDICTORS.get(name), params, f"predictor {name!r}")
+
+
 def create(name: str, **params):
-    """Instantiate the registered predictor ``name`` with ``params``."""
+    """Instantiate the registered predictor ``name`` with ``params``, checked against its ``__init__`` first."""
+    from ..errors import UserError
+
+    problems = check(name, params)
+    if problems:
+        raise UserError(problems[0][0].upper() + problems[0][1:])
     return PREDICTORS.get(name)(**params)

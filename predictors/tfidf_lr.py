@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 
 from . import register
@@ -25,7 +27,7 @@ class TfidfLR:
     description = "TF-IDF (utterance + previous utterance) + structure, per-label logistic regression"
     model_id = "sklearn-logistic-regression"
 
-    def __init__(self, C=None, class_weight="search", prev_weight: float = 0.5, struct_weight: float = 1.0,
+    def __init__(self, C: float | None = None, class_weight: Literal["search", "balanced"] | None = "search", prev_weight: float = 0.5, struct_weight: float = 1.0,
                  ngram_max: int = 2, min_df: int = 2, max_iter: int = 1000):
         self.C = C
         self.class_weight = class_weight

@@ -1,14 +1,18 @@
 """Corpus specs -> dialogs: named sources, file paths, mixtures (``a+b``) and samples (``a@N:how``).
 
-Grammar::
+Grammar (parsed by ``solid_bench.specs.parse_spec``, the one parser)::
 
-    SPEC    := PART ('+' PART)*
-    PART    := NAME_OR_PATH ['@' N [':' STRATEGY]]
+    SPEC     := PART ('+' PART)*
+    PART     := NAME_OR_PATH ['@' N [':' STRATEGY]]
 
 ``NAME_OR_PATH`` is a registered source (``human``, ``msdialog``, ``mantis``, ``solid``,
-``solid-rl``; see ``solid-bench data list``), a dialog file, or a run folder. Named human
-sources have train/valid/test splits; files and synthetic runs have none, so every split
-gives all their dialogs.
+``solid-rl``; see ``solid-bench data list``), a dialog file, or a run folder; a file or folder
+of a source's name in the working folder wins over the source. ``N`` is a positive whole
+number of dialogs to sample; ``STRATEGY`` is ``random`` (the default), ``balanced`` or
+``lmq-high``. Every part names something (``human+`` is an error, not "the current folder"),
+no corpus is named twice, and a spec has at most 4,096 characters. Named human sources have
+train/valid/test splits; files and synthetic runs have none, so every split gives all their
+dialogs.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import Any, Mapping
 from .errors import UserError
 from .registry import Registry
 from .schema import MSDIALOG, Dialog, LabelSet, dialogs_sha256
+from .specs import Part, parse_spec
 
 SPLITS = ("train", "valid", "test")
 ALIASES = {"human": "msdialog"}
@@ -122,62 +127,38 @@ class Corpus:
         }
 
 
-def _parse_part(part: str) -> tuple[str, int | None, str]:
-    name, _, sample = part.partition("@")
-    if not sample:
-        return name.strip(), None, "random"
-    size, _, strategy = sample.partition(":")
-    try:
-        n = int(size)
-    except ValueError:
-        raise UserError(f"Corpus spec {part!r}: the size after '@' must be a whole number, e.g. solid@500.") from None
-    if n <= 0:
-        raise UserError(f"Corpus spec {part!r}: the size after '@' must be positive.")
-    return name.strip(), n, (strategy.strip() or "random")
+def _load_part(part: Part, split: str, labels: LabelSet) -> Corpus:
+    if part.is_named():
+        return SOURCES.get(part.source)().load(split, labels)
+    from .formats import detect_format, read_dialogs
 
-
-def _load_part(name: str, split: str, labels: LabelSet) -> Corpus:
-    name = ALIASES.get(name, name)
-    path = Path(name).expanduser()
-    looks_like_path = os.sep in name or name.endswith((".jsonl", ".json", ".tsv")) or path.exists()
-    if name in SOURCES and not (looks_like_path and path.exists()):
-        source = SOURCES.get(name)()
-        return source.load(split, labels)
-    if looks_like_path:
-        from .formats import detect_format, read_dialogs
-
-        if not path.exists():
-            raise UserError(f"Corpus {name!r}: no such file or folder; check the path.")
-        fmt = detect_format(path)
-        dialogs = read_dialogs(path, labels, source=path.stem if path.is_file() else path.name, fmt=fmt)
-        synthetic = any(d.meta.get("generator") for d in dialogs)
-        return Corpus(
-            spec=name,
-            split=split,
-            dialogs=tuple(dialogs),
-            labels=labels,
-            synthetic=synthetic,
-            has_human=not synthetic,
-            provenance={"path": str(path.resolve()), "format": fmt},
-        )
-    SOURCES.get(name)  # raises an unknown-corpus error with suggestions
-    raise AssertionError("unreachable")
+    path = part.path()
+    fmt = detect_format(path)
+    dialogs = read_dialogs(path, labels, source=path.stem if path.is_file() else path.name, fmt=fmt)
+    synthetic = any(d.meta.get("generator") for d in dialogs)
+    return Corpus(
+        spec=part.source,
+        split=split,
+        dialogs=tuple(dialogs),
+        labels=labels,
+        synthetic=synthetic,
+        has_human=not synthetic,
+        provenance={"path": str(path.resolve()), "format": fmt},
+    )
 
 
 def resolve(spec: str, split: str = "train", labels: LabelSet = MSDIALOG, sample_seed: int = 0) -> Corpus:
     """Resolve a corpus spec for one split. Sampling is seeded by ``sample_seed`` (default fixed)."""
     if split not in SPLITS:
         raise UserError(f"Unknown split {split!r}; use one of {', '.join(SPLITS)}.")
-    if not spec or not spec.strip():
-        raise UserError("Empty corpus spec; name a corpus such as 'human' or 'solid'.")
+    parsed = parse_spec(spec).check()  # every part is checked before any is loaded
     parts = []
-    for raw in spec.split("+"):
-        name, n, strategy = _parse_part(raw)
-        corpus = _load_part(name, split, labels)
-        if n is not None:
+    for part in parsed.parts:
+        corpus = _load_part(part, split, labels)
+        if part.size is not None:
             from .sampling import sample
 
-            corpus = sample(corpus, n, strategy, seed=sample_seed)
+            corpus = sample(corpus, part.size, part.strategy, seed=sample_seed)
         parts.append(corpus)
     if len(parts) == 1:
         c = parts[0]
@@ -185,7 +166,7 @@ def resolve(spec: str, split: str = "train", labels: LabelSet = MSDIALOG, sample
     dialogs = tuple(d for c in parts for d in c.dialogs)
     ids = [d.id for d in dialogs]
     if len(set(ids)) != len(ids):
-        raise UserError(f"Corpus spec {spec!r}: the mixture repeats dialogs (a part is named twice?).")
+        raise UserError(f"Corpus spec {spec!r}: the mixture repeats dialogs (two parts hold the same dialogs?).")
     return Corpus(
         spec=spec,
         split=split,

@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import os
 import sys
-import tempfile
 from pathlib import Path
 
 from .errors import UserError
@@ -28,19 +27,6 @@ def _fetch(url: str, timeout: float) -> bytes:
 
     with urllib.request.urlopen(url, timeout=timeout) as resp:  # noqa: S310 (https or a test's 127.0.0.1)
         return resp.read()
-
-
-def _write_atomic(path: Path, data: bytes) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def download_msdialog(dest_root: Path, base_url: str | None = None, timeout: float = TIMEOUT_S, echo=None) -> Path:
@@ -80,9 +66,10 @@ def download_msdialog(dest_root: Path, base_url: str | None = None, timeout: flo
                 f"so copy a verified {split}.tsv there by hand."
             )
         fetched[split] = data
-    folder.mkdir(parents=True, exist_ok=True)
+    from .outputs import write_bytes_atomic
+
     for split, data in fetched.items():
-        _write_atomic(folder / f"{split}.tsv", data)
+        write_bytes_atomic(folder / f"{split}.tsv", data)
     echo(f"Wrote train.tsv, valid.tsv and test.tsv (SHA-256 verified) to {folder}.")
     echo(LICENCE_NOTE)
     return folder

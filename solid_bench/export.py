@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 from .corpora import Corpus
 from .errors import UserError
+from .outputs import atomic_write, replace_folder, staging_folder
 from .schema import dialog_to_dict, dialog_to_json
 
 EXPORT_FORMATS = ("jsonl", "hf")
@@ -17,20 +15,10 @@ EXPORT_FORMATS = ("jsonl", "hf")
 
 def export_jsonl(corpus: Corpus, out: Path) -> Path:
     """One dialog per line in solid-bench's JSONL (reads back identically through formats/jsonl.py)."""
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            for d in corpus.dialogs:
-                fh.write(dialog_to_json(d) + "\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return out
+    with atomic_write(out) as fh:
+        for d in corpus.dialogs:
+            fh.write(dialog_to_json(d) + "\n")
+    return Path(out)
 
 
 def hf_rows(corpus: Corpus) -> list[dict]:
@@ -78,21 +66,20 @@ def export_hf(corpus: Corpus, out: Path) -> Path:
     out = Path(out)
     if out.exists() and not out.is_dir():
         raise UserError(f"{out} is a file; give --out a folder path for the hf format.")
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".part", dir=out.parent))
-    try:
+    with staging_folder(out) as tmp:
         ds = Dataset.from_list(hf_rows(corpus), features=hf_features())
         ds.save_to_disk(str(tmp / "ds"))
-        if out.exists():
-            old = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".old", dir=out.parent))
-            os.replace(out, old / "x")
-            os.replace(tmp / "ds", out)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.replace(tmp / "ds", out)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+        replace_folder(tmp / "ds", out)
     return out
+
+
+def check_export_out(fmt: str, out: Path) -> Path:
+    """Refuse, before the corpus is loaded, an ``--out`` that format ``fmt`` cannot write (jsonl: a file, hf: a folder)."""
+    from .outputs import check_output_file, check_output_folder
+
+    if fmt not in EXPORT_FORMATS:
+        raise UserError(f"Unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}.")
+    return check_output_file(out) if fmt == "jsonl" else check_output_folder(out)
 
 
 def export(corpus: Corpus, fmt: str, out: Path) -> Path:

@@ -53,13 +53,13 @@ def strip_gold_files(results_dir: Path, out_dir: Path | None = None, log: Callab
     Idempotent: a file already without gold is left alone in place (copied when ``out_dir`` differs).
     Returns counts of stripped and already-stripped files.
     """
-    from .results import load_result, write_json_atomic
+    from .results import load_result, result_files, write_result
 
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise UserError(f"Results folder {str(results_dir)!r} does not exist; pass the folder given to `solid-bench run --out`.")
     out_dir = Path(out_dir) if out_dir is not None else results_dir
-    paths = [p for p in sorted(results_dir.rglob("*.json")) if not p.name.startswith(".")]
+    paths = result_files(results_dir)
     if not paths:
         raise UserError(f"No result files (*.json) under {str(results_dir)!r}; pass the folder given to `solid-bench run --out`.")
     # Check every file before writing any, so a bad file leaves the folder as it was.
@@ -75,7 +75,7 @@ def strip_gold_files(results_dir: Path, out_dir: Path | None = None, log: Callab
                 continue
         else:
             counts["stripped"] += 1
-        write_json_atomic(target, after)
+        write_result(target, after)
         log(f"{'stripped' if has_gold(before) else 'copied'} {target}")
     return counts
 

@@ -49,17 +49,11 @@ class Matrix:
 
 
 def _load_toml(path: Path) -> dict[str, Any]:
-    try:
-        import tomllib
-    except ModuleNotFoundError:  # Python 3.10
-        import tomli as tomllib  # type: ignore[no-redef]
+    from .inputs import load_toml
+
     if not path.is_file():
         raise UserError(f"{path}: no such matrix config; pass a TOML file such as leaderboards/configs/msdialog.toml.")
-    try:
-        with open(path, "rb") as fh:
-            return tomllib.load(fh)
-    except tomllib.TOMLDecodeError as e:
-        raise UserError(f"{path}: not valid TOML ({e}).") from None
+    return load_toml(path)
 
 
 def _check_keys(obj: dict, allowed: tuple[str, ...], where: str, errors: list[str]) -> None:
@@ -89,23 +83,42 @@ def _int_list(value: Any, key: str, errors: list[str], positive: bool = False) -
     return value
 
 
-def _check_spec(spec: str, key: str, base_dir: Path, errors: list[str]) -> None:
-    from .corpora import ALIASES, SOURCES
-    from .sampling import STRATEGIES
+def _seed_list(value: Any, key: str, errors: list[str]) -> list[int]:
+    """Seeds: whole numbers, none negative (numpy's generators take no negative seed)."""
+    seeds = _int_list(value, key, errors)
+    if any(v < 0 for v in seeds):
+        errors.append(f"{key}: seeds must be 0 or more, not {min(seeds)}.")
+        return []
+    return seeds
 
-    for part in spec.split("+"):
-        name, _, sample = part.partition("@")
-        name = ALIASES.get(name.strip(), name.strip())
-        if name not in SOURCES and not (base_dir / name).exists() and not Path(name).exists():
-            errors.append(f"{key}: unknown corpus {name!r} in {spec!r}.{did_you_mean(name, SOURCES.names())}")
-        if sample:
-            size, _, how = sample.partition(":")
-            if not size.isdigit() or int(size) <= 0:
-                errors.append(f"{key}: {part!r} needs a positive size after '@', e.g. solid@500.")
-            if how.startswith("lmq"):
-                import solid_bench.generators.lmq  # noqa: F401  registers lmq-high
-            if how and how not in STRATEGIES:
-                errors.append(f"{key}: unknown sampling strategy {how!r}.{did_you_mean(how, list(STRATEGIES))}")
+
+def _blocks(config: dict, errors: list[str]) -> list[dict]:
+    """The [[block]] tables; anything else under ``block`` is one error, not a crash."""
+    blocks = config.get("block", [])
+    if not isinstance(blocks, list) or not all(isinstance(b, dict) for b in blocks):
+        errors.append("block: each block must be a [[block]] table of keys such as train and predictors.")
+        return []
+    return blocks
+
+
+def _check_spec(spec: str, key: str, base_dir: Path, errors: list[str]) -> None:
+    from .specs import parse_spec
+
+    try:
+        parsed = parse_spec(spec)
+    except UserError as e:
+        errors.append(f"{key}: {e}")
+        return
+    errors.extend(f"{key}: {problem}" for problem in parsed.problems((base_dir,)))
+
+
+def _check_params(name: str, params: dict, where: str, errors: list[str]) -> bool:
+    """Parameters checked against the predictor's __init__ signature and annotated types."""
+    from .predictors import check
+
+    problems = check(name, params)
+    errors.extend(f"{where}.params: {p}" for p in problems)
+    return not problems
 
 
 def _predictors(value: Any, key: str, errors: list[str]) -> list[dict]:
@@ -126,6 +139,9 @@ def _predictors(value: Any, key: str, errors: list[str]) -> list[dict]:
             continue
         _check_keys(p, PREDICTOR_KEYS, where, errors)
         name = p["name"]
+        if not isinstance(name, str):
+            errors.append(f"{where}.name: must be a predictor name (a string).")
+            continue
         if name not in PREDICTORS:
             errors.append(f"{where}.name: unknown predictor {name!r}.{did_you_mean(name, PREDICTORS.names())}")
             continue
@@ -133,12 +149,9 @@ def _predictors(value: Any, key: str, errors: list[str]) -> list[dict]:
         if not isinstance(params, dict):
             errors.append(f"{where}.params: must be a table of hyperparameters.")
             continue
-        try:
-            PREDICTORS.get(name)(**params)
-        except TypeError as e:
-            errors.append(f"{where}.params: {name} does not accept these parameters ({e}).")
+        if not _check_params(name, params, where, errors):
             continue
-        seeds = _int_list(p["seeds"], f"{where}.seeds", errors) if "seeds" in p else None
+        seeds = _seed_list(p["seeds"], f"{where}.seeds", errors) if "seeds" in p else None
         out.append({"name": name, "params": params, "seeds": seeds})
     return out
 
@@ -158,7 +171,7 @@ def _expand(block: dict, defaults: dict, where: str, base_dir: Path, errors: lis
             except UserError as e:
                 errors.append(f"{where}.valid: {e}")
                 valid = None
-    seeds = _int_list(merged.get("seeds", [0]), f"{where}.seeds", errors)
+    seeds = _seed_list(merged.get("seeds", [0]), f"{where}.seeds", errors)
     sizes = _int_list(merged["sizes"], f"{where}.sizes", errors, positive=True) if "sizes" in merged else None
     strategy = merged.get("strategy", "random")
     predictors = _predictors(merged.get("predictors"), f"{where}.predictors", errors)
@@ -182,23 +195,21 @@ def _expand(block: dict, defaults: dict, where: str, base_dir: Path, errors: lis
 def _check_sample_sizes(cells: list[Cell], base_dir: Path, errors: list[str]) -> None:
     """Every '@N' must be a proper subset of a corpus that exists now (run folders, files, human
     corpora); named synthetic corpora are built on first use, so they are checked when sampled."""
-    from .corpora import ALIASES, SOURCES, resolve
+    from .corpora import SOURCES, resolve
     from .sampling import check_size
+    from .specs import parse_spec
 
     sizes: dict[str, int | None] = {}
     for spec in sorted({c.train for c in cells}):
-        for part in spec.split("+"):
-            name, _, sample = part.partition("@")
-            size_text = sample.partition(":")[0]
-            name = name.strip()
-            if not size_text.isdigit():
+        for part in parse_spec(spec).parts:
+            name = part.name
+            if part.size is None:
                 continue
-            key = ALIASES.get(name, name)
             if name not in sizes:
-                if key in SOURCES and getattr(SOURCES.get(key), "synthetic", True):
+                if part.is_named() and getattr(SOURCES.get(part.source), "synthetic", True):
                     sizes[name] = None
                 else:
-                    path = name if Path(name).exists() or key in SOURCES else str(base_dir / name)
+                    path = name if part.is_named() or part.path().exists() else str(base_dir / name)
                     try:
                         sizes[name] = len(resolve(path, "train").dialogs)
                     except UserError as e:
@@ -206,7 +217,7 @@ def _check_sample_sizes(cells: list[Cell], base_dir: Path, errors: list[str]) ->
                         sizes[name] = None
             if sizes[name] is not None:
                 try:
-                    check_size(name, sizes[name], int(size_text))
+                    check_size(name, sizes[name], part.size)
                 except UserError as e:
                     errors.append(f"train: {spec!r}: {e}")
 
@@ -217,17 +228,14 @@ def load_matrix(path: Path) -> Matrix:
     config = _load_toml(path)
     errors: list[str] = []
     _check_keys(config, TOP_KEYS, "config", errors)
-    if "out" not in config or not isinstance(config.get("out"), str):
+    if not isinstance(config.get("out"), str) or not config["out"].strip():
         errors.append("out: required, the folder for Result files (a string).")
     store_gold = config.get("store_gold", True)
     if not isinstance(store_gold, bool):
         errors.append("store_gold: must be true or false (false leaves the test gold labels out of the Result files).")
     defaults = {k: v for k, v in config.items() if k in BLOCK_KEYS}
     cells: list[Cell] = []
-    blocks = config.get("block", [])
-    if not isinstance(blocks, list):
-        errors.append("block: use [[block]] tables.")
-        blocks = []
+    blocks = _blocks(config, errors)
     if "train" in config or not blocks:
         cells += _expand({}, defaults, "config", path.parent, errors)
     for i, block in enumerate(blocks):
@@ -236,7 +244,7 @@ def load_matrix(path: Path) -> Matrix:
     if not errors:
         _check_sample_sizes(cells, path.parent, errors)
     if errors:
-        raise UserError(f"{path}: {len(errors)} problem(s) in the matrix config:\n  " + "\n  ".join(errors))
+        raise UserError(f"{path}: {len(errors)} problem(s) in the matrix config: " + "; ".join(e.rstrip(".") for e in errors) + ".")
     unique: dict[str, Cell] = {}
     for c in cells:
         unique.setdefault(str(sorted(c.key().items())), c)

@@ -40,9 +40,8 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 SCHEMA_VERSION = 2
 
@@ -68,39 +67,122 @@ def result_path(out_dir: Path, cell: Mapping[str, Any]) -> Path:
     return Path(out_dir) / name
 
 
-def write_json_atomic(path: Path, obj: Any) -> None:
-    """Write JSON to a temp file in the same folder, fsync, then rename: never a half-written file."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=1, sort_keys=True, ensure_ascii=False)
-            fh.write("\n")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+def write_result(path: Path, result: Mapping[str, Any]) -> Path:
+    """Write a Result atomically (sorted keys, one-space indent: stable diffs of committed Results)."""
+    from .outputs import write_json_atomic
+
+    return write_json_atomic(path, result, indent=1, sort_keys=True)
+
+
+#: The metrics every Result carries and the leaderboard aggregates.
+RESULT_METRICS = ("qu_accuracy", "micro_p", "micro_r", "micro_f1", "macro_f1", "exact_match")
+ON_BAD_RESULT = ("stop", "skip")
+
+
+def _is_int(x: Any) -> bool:
+    return isinstance(x, int) and not isinstance(x, bool)
+
+
+def _is_number(x: Any) -> bool:
+    return isinstance(x, (int, float)) and not isinstance(x, bool)
+
+
+def _label_strings_problem(values: Any, key: str, n: int, labels: set[str]) -> str | None:
+    if not isinstance(values, list) or len(values) != n or not all(isinstance(v, str) for v in values):
+        return f"predictions.{key} must be a list of {n} label strings, one per test utterance"
+    unknown = {c for v in values for c in v.split("_") if c and c not in labels}
+    if unknown:
+        return f"predictions.{key} uses labels {', '.join(sorted(unknown))} that predictions.labels does not list"
+    return None
+
+
+def _predictions_problem(pred: Any) -> str | None:
+    if not isinstance(pred, dict):
+        return "has no per-utterance 'predictions'"
+    labels = pred.get("labels")
+    if not isinstance(labels, list) or not labels or not all(isinstance(c, str) for c in labels):
+        return "predictions.labels must be a non-empty list of label codes"
+    ids, positions = pred.get("dialog_ids"), pred.get("positions")
+    if not isinstance(ids, list) or not all(isinstance(d, str) for d in ids):
+        return "predictions.dialog_ids must be a list of dialog ids"
+    if not isinstance(positions, list) or len(positions) != len(ids) or not all(_is_int(p) for p in positions):
+        return "predictions.positions must be a list of whole numbers as long as predictions.dialog_ids"
+    codes = set(labels)
+    problem = _label_strings_problem(pred.get("y_pred"), "y_pred", len(ids), codes)
+    if problem is None and "y_true" in pred:
+        problem = _label_strings_problem(pred["y_true"], "y_true", len(ids), codes)
+    elif problem is None and not isinstance(pred.get("gold"), dict):
+        problem = "has neither predictions.y_true nor a gold reference (predictions.gold)"
+    return problem
+
+
+def result_problem(obj: Any) -> str | None:
+    """Why ``obj`` is not a Result this solid-bench can read and aggregate, or None when it is one."""
+    if not isinstance(obj, dict):
+        return f"holds a JSON {type(obj).__name__}, not a Result object"
+    version = obj.get("schema_version")
+    if not _is_int(version):
+        return "has no schema_version, so it is not a solid-bench Result"
+    if version > SCHEMA_VERSION:
+        return f"has schema_version {version}, newer than this solid-bench reads (at most {SCHEMA_VERSION}); upgrade solid-bench"
+    cell = obj.get("cell")
+    if not isinstance(cell, dict):
+        return "has no 'cell' (the train, test, predictor and seed it was run for)"
+    for key in ("train", "test", "predictor"):
+        if not isinstance(cell.get(key), str):
+            return f"cell.{key} is missing or not a string"
+    if not _is_int(cell.get("seed")):
+        return "cell.seed is missing or not a whole number"
+    if not isinstance(cell.get("params") or {}, dict):
+        return "cell.params is not a table of parameters"
+    metrics = obj.get("metrics")
+    if not isinstance(metrics, dict):
+        return "has no 'metrics'"
+    for m in RESULT_METRICS:
+        if not _is_number(metrics.get(m)):
+            return f"metrics.{m} is missing or not a number"
+    if not isinstance(metrics.get("per_label") or {}, dict) or not all(isinstance(v, dict) for v in (metrics.get("per_label") or {}).values()):
+        return "metrics.per_label is not a table of per-label scores"
+    return _predictions_problem(obj.get("predictions"))
 
 
 def load_result(path: Path) -> dict[str, Any]:
-    """Read a Result JSON; refuses files from a newer schema than this code understands."""
-    with open(path, encoding="utf-8") as fh:
-        obj = json.load(fh)
-    version = obj.get("schema_version")
-    if not isinstance(version, int) or version > SCHEMA_VERSION:
-        from .errors import UserError
+    """Read and validate one Result JSON; a damaged or foreign file is a UserError naming it and what is wrong."""
+    from .errors import UserError
+    from .inputs import load_json
 
-        raise UserError(f"{path}: result schema_version {version!r} is not supported by this solid-bench (max {SCHEMA_VERSION}); upgrade solid-bench.")
+    path = Path(path)
+    if path.is_dir():
+        raise UserError(f"{path} is a folder, not a Result file.")
+    obj = load_json(path)
+    problem = result_problem(obj)
+    if problem:
+        raise UserError(f"{path}: {problem}.")
     return obj
 
 
-def load_results(folder: Path) -> list[dict[str, Any]]:
-    """All Result JSONs under ``folder`` (recursively), sorted by path for reproducibility."""
-    return [load_result(p) for p in sorted(Path(folder).rglob("*.json")) if not p.name.startswith(".")]
+def result_files(folder: Path) -> list[Path]:
+    """Every ``*.json`` under ``folder`` (recursively, hidden names left out), sorted for reproducibility."""
+    return [p for p in sorted(Path(folder).rglob("*.json")) if not p.name.startswith(".")]
+
+
+def load_results(folder: Path, on_bad: str = "stop", warn: Callable[[str], None] = lambda s: None) -> list[dict[str, Any]]:
+    """All Results under ``folder``. A bad file stops the load (``on_bad="stop"``) or is left out with a warning (``"skip"``)."""
+    from .errors import UserError
+
+    if on_bad not in ON_BAD_RESULT:
+        raise UserError(f"--on-bad-result {on_bad!r}: use one of {', '.join(ON_BAD_RESULT)}.")
+    results = []
+    for path in result_files(folder):
+        try:
+            results.append(load_result(path))
+        except UserError as e:
+            reason = str(e).rstrip(".")
+            if on_bad == "stop":
+                raise UserError(f"{reason}; stopped before writing anything: fix or delete that file, or pass "
+                                "--on-bad-result skip to leave bad Result files out.") from None
+            warn(f"warning: skipped {reason}; it is left out.")
+    return results
 
 
 def environment() -> dict[str, Any]:

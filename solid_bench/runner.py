@@ -23,7 +23,7 @@ from typing import Any, Callable
 
 from .corpora import Corpus, resolve
 from .errors import UserError
-from .results import SCHEMA_VERSION, config_hash, environment, label_strings, result_path, write_json_atomic
+from .results import SCHEMA_VERSION, config_hash, environment, label_strings, result_path, write_result
 
 HUMAN_VALID = "human"
 HOLDOUT = "holdout"
@@ -58,13 +58,15 @@ class Cell:
 def default_valid(test: str) -> str:
     """The validation choice when none is given: the test corpus's own valid split when it is a
     named corpus with splits (``human`` for MSDialog), else ``holdout``."""
-    from .corpora import ALIASES, SOURCES
+    from .corpora import ALIASES
+    from .specs import parse_spec
 
-    name = test.split("@")[0].strip()
-    name = {v: k for k, v in ALIASES.items()}.get(name, name)  # msdialog -> human
-    key = ALIASES.get(name, name)
-    if "+" not in test and key in SOURCES and not getattr(SOURCES.get(key), "synthetic", True):
-        return name
+    try:
+        parts = parse_spec(test).parts
+    except UserError:
+        return HOLDOUT  # the test spec's own problem is reported where it is checked
+    if len(parts) == 1 and parts[0].is_human_source():
+        return {v: k for k, v in ALIASES.items()}.get(parts[0].name, parts[0].name)  # msdialog -> human
     return HOLDOUT
 
 
@@ -103,6 +105,16 @@ def split_validation(train: Corpus, valid_spec: str, seed: int) -> tuple[Corpus,
     )
 
 
+def check_cell(cell: Cell) -> None:
+    """The cell's seed and corpus specs checked before anything is loaded (a UserError for the first problem)."""
+    from .specs import parse_spec
+
+    if cell.seed < 0:
+        raise UserError(f"Seed {cell.seed} is negative; use a seed of 0 or more.")
+    for spec in (cell.train, cell.test, *(() if cell.valid == HOLDOUT else (cell.valid,))):
+        parse_spec(spec).check()
+
+
 def split_no_answer(proba):
     """(probabilities with NaN rows zeroed, mask of NaN rows): a NaN row means the predictor gave no answer."""
     import numpy as np
@@ -133,11 +145,12 @@ def run_cell(
         log(f"skip (result exists): {path.name}")
         return load_result(path)
 
+    check_cell(cell)
     predictor = create(cell.predictor, **cell.params)  # fail fast on an unknown name or bad params
-    log(f"loading corpora: train={cell.train} test={cell.test}")
     train = resolve(cell.train, "train")
     test = resolve(cell.test, "test", train.labels)
     train, valid, valid_how = split_validation(train, cell.valid, cell.seed)
+    log(f"corpora loaded: train={cell.train} ({train.n_dialogs} dialogs), test={cell.test} ({test.n_dialogs} dialogs)")
     labels = train.labels
     if test.labels != labels:
         raise UserError(f"The test corpus {cell.test!r} uses label set {test.labels.name}, the training corpus {labels.name}.")
@@ -202,11 +215,11 @@ def run_cell(
 
     result["solid_bench_version"] = __version__
     if store_gold:
-        write_json_atomic(path, result)
+        write_result(path, result)
     else:
         from .gold import strip_gold
 
-        write_json_atomic(path, strip_gold(result))
+        write_result(path, strip_gold(result))
     log(f"wrote {path}")
     return result
 

@@ -60,16 +60,22 @@ def check_size(spec: str, size: int, n: int) -> None:
                         "so that it is one cell, not two.")
 
 
+def known_strategies(name: str = "") -> list[str]:
+    """The registered strategy names, sorted; asking for an ``lmq*`` name first registers the LMQ ones."""
+    if name not in STRATEGIES and name.startswith("lmq"):
+        import solid_bench.generators.lmq  # noqa: F401  registers lmq-high (bands from the human train split)
+    return sorted(STRATEGIES)
+
+
 def sample(corpus, n: int, how: str = "random", seed: int = 0):
     """A corpus of ``n`` dialogs drawn from ``corpus`` by strategy ``how``, reproducibly."""
     import numpy as np
 
     from .corpora import Corpus
 
-    if how not in STRATEGIES and how.startswith("lmq"):
-        import solid_bench.generators.lmq  # noqa: F401  registers lmq-high (bands from the human train split)
+    known = known_strategies(how)
     if how not in STRATEGIES:
-        raise UserError(f"Unknown sampling strategy {how!r}.{did_you_mean(how, list(STRATEGIES))} Known: {', '.join(sorted(STRATEGIES))}.")
+        raise UserError(f"Unknown sampling strategy {how!r}.{did_you_mean(how, known)} Known: {', '.join(known)}.")
     check_size(corpus.spec, len(corpus.dialogs), n)
     idx = STRATEGIES[how](corpus, n, np.random.default_rng(seed))
     dialogs = tuple(corpus.dialogs[i] for i in idx)

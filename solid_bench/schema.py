@@ -143,6 +143,21 @@ def dialog_to_json(dialog: Dialog) -> str:
     return json.dumps(dialog_to_dict(dialog), ensure_ascii=False, separators=(",", ":"))
 
 
+def _show(value: Any, n: int = 40) -> str:
+    """A JSON value as written, cut short for a message."""
+    text = json.dumps(value, ensure_ascii=False)
+    return text if len(text) <= n else text[: n - 1] + "…"
+
+
+def _intents(raw: Any, where: str) -> tuple[str, ...]:
+    """'FD_PA' or ['FD', 'PA'] -> ('FD', 'PA'); anything else (null, a number) is a UserError."""
+    if isinstance(raw, str):
+        return split_labels(raw)
+    if isinstance(raw, list) and all(isinstance(c, str) for c in raw):
+        return tuple(raw)
+    raise UserError(f"{where}: 'intents' must be a list of label codes or a string such as \"FD_PA\", not {_show(raw)}.")
+
+
 def dialog_from_dict(obj: Any, labels: LabelSet = MSDIALOG, where: str = "<dict>") -> Dialog:
     """Parse and validate one dialog record; errors name ``where`` (file:line)."""
     if not isinstance(obj, dict):
@@ -150,6 +165,12 @@ def dialog_from_dict(obj: Any, labels: LabelSet = MSDIALOG, where: str = "<dict>
     for key in ("id", "utterances"):
         if key not in obj:
             raise UserError(f"{where}: dialog has no {key!r} field; see the dialog schema in README.")
+    if not isinstance(obj["id"], (str, int)) or isinstance(obj["id"], bool) or not str(obj["id"]).strip():
+        raise UserError(f"{where}: the dialog 'id' must be a non-empty string, not {_show(obj['id'])}.")
+    if not isinstance(obj.get("source") or "", str):
+        raise UserError(f"{where}: 'source' must be a string (the corpus name), not {_show(obj['source'])}.")
+    if not isinstance(obj.get("meta") or {}, dict) or not isinstance(obj.get("seed") or {}, dict):
+        raise UserError(f"{where}: 'seed' and 'meta' must be JSON objects when present.")
     raw_utts = obj["utterances"]
     if not isinstance(raw_utts, list) or not raw_utts:
         raise UserError(f"{where}: 'utterances' must be a non-empty list.")
@@ -157,20 +178,19 @@ def dialog_from_dict(obj: Any, labels: LabelSet = MSDIALOG, where: str = "<dict>
     for i, u in enumerate(raw_utts):
         if not isinstance(u, dict) or not {"role", "text", "intents"} <= set(u):
             raise UserError(f"{where}: utterance {i} needs 'role', 'text' and 'intents'.")
-        role = str(u["role"]).lower()
+        role = u["role"].lower() if isinstance(u["role"], str) else None
         if role not in ROLES:
-            raise UserError(f"{where}: utterance {i} has role {u['role']!r}; use 'user' or 'agent'.")
-        intents = u["intents"]
-        if isinstance(intents, str):
-            intents = split_labels(intents)
-        utts.append(Utterance(role, str(u["text"]), labels.check(intents, f"{where} utterance {i}")))
+            raise UserError(f"{where}: utterance {i} has role {_show(u['role'])}; use 'user' or 'agent'.")
+        if not isinstance(u["text"], str):
+            raise UserError(f"{where}: utterance {i} has 'text': {_show(u['text'])}; the text must be a string.")
+        utts.append(Utterance(role, u["text"], labels.check(_intents(u["intents"], f"{where} utterance {i}"), f"{where} utterance {i}")))
     seed = None
     if isinstance(obj.get("seed"), dict):
         s = obj["seed"]
         seed = Seed(**{k: str(s.get(k, "") or "") for k in ("entity_name", "entity_type", "attribute", "background", "starter")})
     return Dialog(
         id=str(obj["id"]),
-        source=str(obj.get("source", "")),
+        source=obj.get("source") or "",
         utterances=tuple(utts),
         seed=seed,
         meta=dict(obj.get("meta") or {}),

@@ -26,18 +26,18 @@ from .errors import UserError
 def _schema1_sha256(spec: str, dialogs) -> str:
     """The corpus hash as schema 1 computed it: with each synthetic dialog's load-time all-in share in
     its meta, which then was its run's ``manifest.cost.all`` / accepted (no external costs), rounded."""
-    import json
-
     from .corpora import resolve
+    from .inputs import load_json
     from .schema import Dialog, dialog_to_json
+    from .specs import parse_spec
 
     legacy: dict[str, dict] = {}  # dialog id -> the share schema 1 gave it
-    for part in spec.split("+"):
-        folder = Path(part.partition("@")[0].strip())
+    for part in parse_spec(spec).parts:
+        folder = Path(part.name)
         manifest = folder / "manifest.json"
         if not manifest.is_file():
             continue
-        obj = json.loads(manifest.read_text(encoding="utf-8"))
+        obj = load_json(manifest)
         total, accepted = obj["cost"]["all"], int(obj["counts"]["accepted"])
         share = {k: round(v / accepted, 4) for k, v in total.items() if isinstance(v, (int, float)) and not isinstance(v, bool)}
         for d in resolve(str(folder), "train").dialogs:
@@ -107,15 +107,13 @@ def upgrade_files(results_dir: Path, log: Callable[[str], None] = lambda s: None
     """Upgrade every Result under ``results_dir`` in place; a file whose cell key changed is renamed.
 
     Every file is upgraded in memory first, so a failure leaves the folder as it was."""
-    from .results import load_result, result_path, write_json_atomic
+    from .results import load_result, result_files, result_path, write_result
 
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise UserError(f"Results folder {str(results_dir)!r} does not exist; pass the folder given to `solid-bench run --out`.")
     plan = []
-    for path in sorted(results_dir.rglob("*.json")):
-        if path.name.startswith("."):
-            continue
+    for path in result_files(results_dir):
         old = load_result(path)
         try:
             new = upgrade_result(old)
@@ -127,8 +125,8 @@ def upgrade_files(results_dir: Path, log: Callable[[str], None] = lambda s: None
     if len(set(targets)) != len(targets):
         raise UserError(f"Two Results in {results_dir} would become the same cell after the upgrade; keep one of each.")
     for path, new, target in plan:
-        write_json_atomic(target, new)
+        write_result(target, new)
         if target != path:
             path.unlink()
         log(f"upgraded {path.name}" + (f" -> {target.name}" if target != path else ""))
-    return {"upgraded": len(plan), "unchanged": sum(1 for p in results_dir.rglob("*.json") if not p.name.startswith(".")) - len(plan)}
+    return {"upgraded": len(plan), "unchanged": len(result_files(results_dir)) - len(plan)}

@@ -39,8 +39,10 @@ def test_mixture_of_human_and_file(tiny_data, tmp_path):
     assert [p["n_dialogs"] for p in c.provenance["parts"]] == [3, 4]
     assert c.dialogs[0].source == "msdialog" and c.dialogs[-1].id == "s3"
     assert c.label_counts()["PA"] == 4 + 4  # tiny split: PA, IR_PA, PA, PA; file: one PA per dialog
+    with pytest.raises(UserError, match="names 'msdialog' twice"):
+        resolve("human+msdialog", "train")  # refused by the parser, before anything loads
     with pytest.raises(UserError, match="repeats dialogs"):
-        resolve("human+msdialog", "train")
+        resolve(f"{path}+{path.parent}/./{path.name}", "train")  # one file spelled two ways
 
 
 def test_file_gives_all_dialogs_for_every_split(tmp_path):

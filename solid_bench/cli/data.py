@@ -57,14 +57,9 @@ def list_data() -> None:
 
 def _named_parts(spec: str) -> bool:
     """True if any part of ``spec`` is a named human source (synthetic ones give the same dialogs for every split)."""
-    from ..corpora import ALIASES, SOURCES
+    from ..specs import parse_spec
 
-    for part in spec.split("+"):
-        name = part.partition("@")[0].strip()
-        name = ALIASES.get(name, name)
-        if name in SOURCES and not Path(name).expanduser().exists() and not getattr(SOURCES.get(name), "synthetic", False):
-            return True
-    return False
+    return any(p.is_human_source() for p in parse_spec(spec).parts)
 
 
 def corpus_stats(spec: str, split: str | None = None) -> tuple[list[tuple[str, int, int]], dict[str, dict[str, int]], tuple[str, ...]]:
@@ -146,7 +141,10 @@ def download(name: str = typer.Argument(..., help="What to download; only 'msdia
             hint = " MANtIS is downloaded by hand: see `solid-bench data list` and the README."
         raise UserError(f"Cannot download {name!r}; only 'msdialog' can be downloaded.{hint}")
     from ..download import download_msdialog
+    from ..outputs import check_output_folder
+    from ..sources.msdialog import FOLDER
 
+    check_output_folder(data_root() / FOLDER, "the data folder (SOLID_BENCH_DATA)")
     download_msdialog(data_root(), echo=typer.echo)
 
 
@@ -159,12 +157,9 @@ def export_cmd(
 ) -> None:
     """Write a corpus as solid-bench JSONL or a Hugging Face datasets folder."""
     from ..corpora import resolve
-    from ..export import EXPORT_FORMATS, export
+    from ..export import check_export_out, export
 
-    if fmt not in EXPORT_FORMATS:
-        from ..errors import UserError
-
-        raise UserError(f"Unknown export format {fmt!r}; use one of {', '.join(EXPORT_FORMATS)}.")
+    check_export_out(fmt, out)
     corpus = resolve(spec, split)
     path = export(corpus, fmt, out)
     typer.echo(f"Wrote {corpus.n_dialogs:,} dialogs ({corpus.n_utterances:,} utterances) to {path} ({fmt}).")
@@ -180,13 +175,13 @@ def report(
     from ..corpus_report import report as make_report
     from ..corpus_report import to_markdown
 
+    from ..outputs import check_output_folder, write_json_atomic, write_text_atomic
+
+    if out is not None:
+        check_output_folder(out)
     result = make_report(spec)
     text = to_markdown(result)
     if out is not None:
-        from ..results import write_json_atomic
-
-        write_json_atomic(Path(out) / "report.json", result)
-        tmp = Path(out) / ".report.md.tmp"
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(Path(out) / "report.md")
+        write_json_atomic(Path(out) / "report.json", result, indent=1, sort_keys=True)
+        write_text_atomic(Path(out) / "report.md", text)
     typer.echo(text, nl=False)

@@ -53,7 +53,9 @@ def generate(
     import sys
 
     from ..generators.pipeline import GenerationConfig, estimate, run_generation
+    from ..outputs import check_output_folder
 
+    check_output_folder(out)
     config = GenerationConfig(
         out=out, n=n, method=method, backend=backend, model=model, base_url=base_url, batch_size=batch_size,
         seed=seed, seeds_file=seeds, max_turns=max_turns, min_count=min_count, budget_tokens=budget_tokens,
@@ -63,6 +65,7 @@ def generate(
     from ..generators.registry import GENERATORS
 
     GENERATORS.get(method)  # an unknown method fails before anything is loaded
+    config.check_seeds_file()
     from ..corpora import resolve
 
     train = resolve("human", "train")

@@ -19,8 +19,10 @@ def matrix(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
     from ..matrix import load_matrix, run_matrix
+    from ..outputs import check_output_folder
 
     m = load_matrix(config)
+    check_output_folder(m.out, f"out (in {config})")
     typer.echo(f"{m.name}: {len(m.cells)} cells -> {m.out}", err=True)
     if dry_run:
         for c in m.cells:

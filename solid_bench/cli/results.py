@@ -24,7 +24,9 @@ def strip_gold(
     `solid-bench leaderboard` rebuilds the labels from the test data (SOLID_BENCH_DATA); running this twice changes nothing.
     """
     from ..gold import strip_gold_files
+    from ..outputs import check_output_folder
 
+    check_output_folder(out if out is not None else results_dir)
     counts = strip_gold_files(results_dir, out, log=lambda s: typer.echo(s, err=True))
     typer.echo(f"{counts['stripped']} stripped, {counts['already']} already without gold labels; in {out or results_dir}")
 

@@ -71,8 +71,10 @@ def run(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="Only print the table."),
 ) -> None:
     """Train on TRAIN, tune thresholds on validation data, score on TEST; one Result JSON per seed."""
+    from ..outputs import check_output_folder
     from ..runner import Cell, check_valid, default_valid, run_cell
 
+    check_output_folder(out)
     valid = default_valid(test) if valid is None else valid
     check_valid(valid)
     params = parse_params(param or [])

@@ -29,25 +29,26 @@ def seeds(
 
     from ..errors import UserError
     from ..generators.pipeline import GenerationConfig, open_llm
-    from ..generators.runfolder import Meter, write_json_atomic
+    from ..generators.runfolder import Meter
     from ..generators.seeding import SelfSeeder
+    from ..outputs import check_output_file, write_json_atomic, write_text_atomic
     from .generate import parse_options
 
     target = Path(out)
     if target.suffix != ".jsonl":
         raise UserError(f"--out {out}: name a .jsonl file, e.g. runs/NAME/seeds.jsonl.")
+    check_output_file(target)
     folder = target.parent
-    folder.mkdir(parents=True, exist_ok=True)
     config = GenerationConfig(out=str(folder), n=n, backend=backend, model=model, base_url=base_url,
                               batch_size=batch_size, seed=seed, seeds_file=seeds_file, cache=cache,
                               names_per_request=names_per_request, backend_options=parse_options(option))
+    config.check_seeds_file()
+    folder.mkdir(parents=True, exist_ok=True)
     meter = Meter(folder / "costs.jsonl")
     seeder = SelfSeeder(open_llm(config, folder), folder, meter, seed=seed, batch_size=batch_size,
                         names_per_request=names_per_request, seed_file=Path(seeds_file) if seeds_file else None)
     made = seeder.run(n)
     if target.name != "seeds.jsonl":  # the stages always keep seeds.jsonl; copy the first n where asked
-        tmp = target.with_name(f".{target.name}.tmp")
-        tmp.write_text("".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in made[:n]), encoding="utf-8")
-        tmp.replace(target)
+        write_text_atomic(target, "".join(json.dumps(s.to_dict(), ensure_ascii=False) + "\n" for s in made[:n]))
     write_json_atomic(folder / "seeding.json", {"seeds": len(made), **seeder.stats, "cost": meter.totals()})
     typer.echo(f"{min(len(made), n)} seeds -> {target} ({json.dumps(seeder.stats)})")

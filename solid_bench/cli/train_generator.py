@@ -35,9 +35,11 @@ def train_generator(
     gen_batch_size: int = typer.Option(8, "--gen-batch-size", help="Prompts per generation batch when the SFT model writes its own dialogs."),
 ) -> None:
     """Fine-tune an LLM to write a whole intent-aware dialog in one call (SOLID-RL); rerun to resume."""
+    from ..outputs import check_output_folder
     from ..training.config import TrainConfig
     from ..training.pipeline import train_generator as run
 
+    check_output_folder(out)
     cfg = TrainConfig(
         source=source, out=out, base=base, dpo=dpo, reverse_pairs=reverse_pairs, lora=lora, lmq=not no_lmq,
         lmq_threshold=lmq_threshold, epochs=epochs, lr=lr, batch_size=batch_size, max_length=max_length, seed=seed,

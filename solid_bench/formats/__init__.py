@@ -10,40 +10,46 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
+from ..inputs import check_utf8, is_blank
 from ..registry import Registry
 
 FORMATS: Registry = Registry("file format", package="solid_bench.formats")
 
 
 def detect_format(path: Path) -> str:
-    """Name of the registered format that recognises ``path``; UserError if none does."""
+    """Name of the registered format that recognises ``path``; UserError if none does (or the file is empty)."""
+    if path.is_file() and is_blank(path):
+        raise UserError(f"{path}: the file is empty; it must hold at least one dialog.")
     for name, fmt in FORMATS.items():
         if fmt.sniff(path):
             return name
+    if path.is_file():
+        check_utf8(path)  # a BOM or undecodable bytes explain a failed sniff better than "unknown format"
     raise UserError(
         f"{path}: cannot tell its format; expected one of {', '.join(FORMATS.names())} "
         "(see README, 'Data formats')."
     )
 
 
-def _is_blank(path: Path) -> bool:
-    """True for a file that is empty or holds only whitespace."""
-    with open(path, "rb") as fh:
-        while block := fh.read(1 << 16):
-            if block.strip():
-                return False
-    return True
-
-
 def read_dialogs(path: Path, labels, source: str, fmt: str | None = None):
-    """Read ``path`` with format ``fmt`` (detected when None); empty files are an error."""
+    """Read ``path`` with format ``fmt`` (detected when None); an empty file, no dialogs or a repeated dialog id is an error."""
     path = Path(path)
     if not path.exists():
         raise UserError(f"{path}: no such file; check the path or run `solid-bench data list`.")
-    if path.is_file() and _is_blank(path):
+    if not path.is_dir() and is_blank(path):
         raise UserError(f"{path}: the file is empty; it must hold at least one dialog.")
     name = fmt or detect_format(path)
     dialogs = FORMATS.get(name).read(path, labels, source)
     if not dialogs:
         raise UserError(f"{path}: the file holds no dialogs.")
+    _check_unique_ids(path, dialogs)
     return dialogs
+
+
+def _check_unique_ids(path: Path, dialogs) -> None:
+    """Dialog ids key predictions, splits and results, so one file may use each only once."""
+    seen: set[str] = set()
+    for d in dialogs:
+        if d.id in seen:
+            raise UserError(f"{path}: dialog id {d.id!r} occurs more than once; give every dialog its own id.")
+        seen.add(d.id)

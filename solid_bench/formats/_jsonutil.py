@@ -2,22 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 from ..errors import UserError
-
-HEAD_BYTES = 1 << 20
-
-
-def head(path: Path, n: int = HEAD_BYTES) -> str:
-    """The first ``n`` bytes of ``path`` as text (undecodable bytes replaced)."""
-    try:
-        with open(path, "rb") as fh:
-            return fh.read(n).decode("utf-8", errors="replace")
-    except OSError:
-        return ""
+from ..inputs import parse_json, read_text
 
 
 def has_key(text: str, key: str) -> bool:
@@ -27,11 +16,8 @@ def has_key(text: str, key: str) -> bool:
 
 def load_object(path: Path) -> tuple[dict, str]:
     """Parse a whole-file JSON object; malformed JSON is a UserError with file:line."""
-    text = path.read_text(encoding="utf-8")
-    try:
-        obj = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise UserError(f"{path}:{e.lineno}: not valid JSON ({e.msg}).") from None
+    text = read_text(path)
+    obj = parse_json(text, str(path))
     if not isinstance(obj, dict):
         raise UserError(f"{path}:1: expected a JSON object mapping dialog ids to dialogs, got {type(obj).__name__}.")
     return obj, text

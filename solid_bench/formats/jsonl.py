@@ -2,20 +2,12 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from ..errors import UserError
+from ..inputs import first_line, iter_jsonl, load_json
 from ..schema import Dialog, LabelSet, dialog_from_dict
 from . import FORMATS
-
-
-def _first_line(path: Path) -> str:
-    with open(path, encoding="utf-8") as fh:
-        for line in fh:
-            if line.strip():
-                return line
-    return ""
 
 
 @FORMATS.register("solid-bench-jsonl")
@@ -28,8 +20,7 @@ class SolidBenchJSONL:
             return (path / "dialogs.jsonl").is_file()
         if path.suffix != ".jsonl":
             return False
-        head = _first_line(path)
-        return '"utterances"' in head
+        return '"utterances"' in first_line(path)
 
     @staticmethod
     def read(path: Path, labels: LabelSet, source: str) -> list[Dialog]:
@@ -38,20 +29,13 @@ class SolidBenchJSONL:
             share = all_in_cost_share(path)
             path = path / "dialogs.jsonl"
         dialogs = []
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                if not line.strip():
-                    continue
-                try:
-                    obj = json.loads(line)
-                except json.JSONDecodeError as e:
-                    raise UserError(f"{path}:{lineno}: not valid JSON ({e.msg}); each line must be one dialog object.") from None
-                d = dialog_from_dict(obj, labels, f"{path}:{lineno}")
-                if not d.source:
-                    d = Dialog(d.id, source, d.utterances, d.seed, d.meta)
-                if share and d.meta and d.meta.get("cost"):
-                    d = Dialog(d.id, d.source, d.utterances, d.seed, {**d.meta, "cost_all_in": share})
-                dialogs.append(d)
+        for lineno, obj in iter_jsonl(path):
+            d = dialog_from_dict(obj, labels, f"{path}:{lineno}")
+            if not d.source:
+                d = Dialog(d.id, source, d.utterances, d.seed, d.meta)
+            if share and d.meta and d.meta.get("cost"):
+                d = Dialog(d.id, d.source, d.utterances, d.seed, {**d.meta, "cost_all_in": share})
+            dialogs.append(d)
         return dialogs
 
 
@@ -67,10 +51,10 @@ def all_in_cost_share(folder: Path) -> dict | None:
     if not manifest.is_file():
         return None
     try:
-        obj = json.loads(manifest.read_text(encoding="utf-8"))
+        obj = load_json(manifest)
         total, accepted = dict(obj["cost"]["all"]), int(obj["counts"]["accepted"])
         external = obj.get("external_costs") or {}
-    except (json.JSONDecodeError, KeyError, TypeError, ValueError):
+    except (UserError, KeyError, TypeError, ValueError):
         return None
     if accepted <= 0:
         return None

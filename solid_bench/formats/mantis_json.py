@@ -8,7 +8,8 @@ from pathlib import Path
 from ..errors import UserError
 from ..schema import Dialog, LabelSet
 from . import FORMATS
-from ._jsonutil import dialog_objects, has_key, head, line_of_key
+from ..inputs import head
+from ._jsonutil import dialog_objects, has_key, line_of_key
 from .msdialog_json import build_utterance, parse_codes, position
 
 

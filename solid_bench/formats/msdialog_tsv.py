@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import UserError
+from ..inputs import iter_lines
 from ..schema import Dialog, LabelSet, Utterance, split_labels
 from . import FORMATS
 
@@ -38,25 +39,24 @@ class MSDialogTSV:
                 dialogs.append(Dialog(f"{source}-{stem}-{len(dialogs):05d}", source, tuple(current)))
                 current.clear()
 
-        with open(path, encoding="utf-8") as fh:
-            for lineno, line in enumerate(fh, 1):
-                line = line.rstrip("\n").rstrip("\r")
-                if not line.strip():
-                    flush()
-                    continue
-                parts = line.split("\t")
-                if len(parts) != 3:
-                    raise UserError(
-                        f"{path}:{lineno}: expected 3 tab-separated columns (LABELS, text, User|Agent), "
-                        f"found {len(parts)}."
-                    )
-                raw_labels, text, actor = parts
-                role = _ROLES.get(actor.strip().lower())
-                if role is None:
-                    raise UserError(f"{path}:{lineno}: the third column must be User or Agent, not {actor!r}.")
-                intents = labels.check(split_labels(raw_labels), f"{path}:{lineno}")
-                if not intents:
-                    raise UserError(f"{path}:{lineno}: the utterance has no label.")
-                current.append(Utterance(role, clean_text(text), intents))
+        for lineno, line in iter_lines(path):
+            line = line.rstrip("\n").rstrip("\r")
+            if not line.strip():
+                flush()
+                continue
+            parts = line.split("\t")
+            if len(parts) != 3:
+                raise UserError(
+                    f"{path}:{lineno}: expected 3 tab-separated columns (LABELS, text, User|Agent), "
+                    f"found {len(parts)}."
+                )
+            raw_labels, text, actor = parts
+            role = _ROLES.get(actor.strip().lower())
+            if role is None:
+                raise UserError(f"{path}:{lineno}: the third column must be User or Agent, not {actor!r}.")
+            intents = labels.check(split_labels(raw_labels), f"{path}:{lineno}")
+            if not intents:
+                raise UserError(f"{path}:{lineno}: the utterance has no label.")
+            current.append(Utterance(role, clean_text(text), intents))
         flush()
         return dialogs

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Sequence
 
@@ -27,15 +25,19 @@ def parse_formats(text: str) -> list[str]:
     return list(dict.fromkeys(names))
 
 
-def load_table(results_dir: Path, options: Options = Options()) -> Table:
-    """Load every Result JSON under ``results_dir`` (gold labels rebuilt where left out) and aggregate them."""
+def load_table(results_dir: Path, options: Options = Options(), on_bad: str = "stop", warn=lambda s: None) -> Table:
+    """Load every Result JSON under ``results_dir`` (gold labels rebuilt where left out) and aggregate them.
+
+    A damaged or foreign Result file stops the build naming it (``on_bad="stop"``) or is left out
+    with a warning through ``warn`` (``"skip"``).
+    """
     from ..gold import rehydrate_gold
     from ..results import load_results
 
     results_dir = Path(results_dir)
     if not results_dir.is_dir():
         raise UserError(f"Results folder {str(results_dir)!r} does not exist; pass the folder given to `solid-bench run --out`.")
-    results = load_results(results_dir)
+    results = load_results(results_dir, on_bad, warn)
     if not results:
         raise UserError(f"No result files (*.json) under {str(results_dir)!r}; run `solid-bench run` or `solid-bench matrix` first.")
     return build_table(rehydrate_gold(results), options)
@@ -51,10 +53,10 @@ def write_leaderboard(table: Table, out_dir: Path, formats: Sequence[str] = DEFA
     """Write every format into a temp folder beside ``out_dir``, then move the files in: never a half-written leaderboard."""
     from .writers import write_formats
 
+    from ..outputs import staging_folder
+
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.tmp-", dir=out_dir.parent))
-    try:
+    with staging_folder(out_dir) as tmp:
         written = write_formats(table, tmp, formats)
         out_dir.mkdir(exist_ok=True)
         final = []
@@ -63,5 +65,3 @@ def write_leaderboard(table: Table, out_dir: Path, formats: Sequence[str] = DEFA
             os.replace(path, target)
             final.append(target)
         return final
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)

@@ -10,7 +10,6 @@ from __future__ import annotations
 import importlib.util
 import os
 import shutil
-import tempfile
 from pathlib import Path
 
 from ..errors import UserError
@@ -44,9 +43,11 @@ def default_model_path(cache_root: Path | None = None) -> Path:
     if (target / _DONE).is_file():
         return target
     gguf = default_gguf_path()
-    root.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{CACHE_NAME}-", dir=root))
-    try:
+    from ..outputs import staging_folder
+
+    with staging_folder(target) as staging:
+        tmp = staging / CACHE_NAME
+        tmp.mkdir()
         convert_gguf(gguf, tmp)
         (tmp / _DONE).write_text(gguf.name + "\n", encoding="utf-8")
         try:
@@ -56,9 +57,6 @@ def default_model_path(cache_root: Path | None = None) -> Path:
                 if target.exists():  # a broken leftover from an older, non-atomic writer
                     shutil.rmtree(target)
                 os.replace(tmp, target)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 

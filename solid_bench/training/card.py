@@ -76,8 +76,6 @@ def render_card(info: dict) -> str:
 
 def write_card(out: Path, info: dict) -> Path:
     """Write README.md into ``out`` atomically."""
-    path = Path(out) / "README.md"
-    tmp = path.with_name(".README.md.tmp")
-    tmp.write_text(render_card(info), encoding="utf-8")
-    tmp.replace(path)
-    return path
+    from ..outputs import write_text_atomic
+
+    return write_text_atomic(Path(out) / "README.md", render_card(info))

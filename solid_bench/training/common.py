@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from pathlib import Path
 
 from ..errors import UserError
@@ -133,16 +132,16 @@ def save_final(model, tokenizer, stage_dir: Path, lora: bool, summary: dict) -> 
 
     if lora:
         model = model.merge_and_unload()
+    from ..outputs import replace_folder, staging_folder
+
     final = Path(stage_dir) / "final"
-    tmp = Path(stage_dir) / ".final.tmp"
-    shutil.rmtree(tmp, ignore_errors=True)
-    model.save_pretrained(tmp)
-    tokenizer.save_pretrained(tmp)
-    summary = dict(summary, final=str(final))
-    (tmp / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    (tmp / DONE).write_text("ok\n", encoding="utf-8")
-    shutil.rmtree(final, ignore_errors=True)
-    tmp.rename(final)
+    with staging_folder(final) as tmp:
+        model.save_pretrained(tmp / "final")
+        tokenizer.save_pretrained(tmp / "final")
+        summary = dict(summary, final=str(final))
+        (tmp / "final" / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+        (tmp / "final" / DONE).write_text("ok\n", encoding="utf-8")
+        replace_folder(tmp / "final", final)
     return final
 
 

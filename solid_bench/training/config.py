@@ -50,6 +50,12 @@ class TrainConfig:
             (0.0 <= self.lmq_threshold <= 1.0, f"--lmq-threshold must lie in [0, 1], got {self.lmq_threshold}"),
             (0.0 <= self.valid_fraction < 1.0, f"the validation fraction must lie in [0, 1), got {self.valid_fraction}"),
             (self.lmq_high_weight > 0 and self.lmq_low_weight > 0, "LMQ weights must be positive"),
+            (self.seed >= 0, f"--seed must be 0 or more, got {self.seed}"),
+            (self.save_steps >= 1, f"--save-steps must be at least 1, got {self.save_steps}"),
+            (self.dpo_epochs > 0 and self.dpo_lr > 0 and self.dpo_beta > 0,
+             f"--dpo-epochs, --dpo-lr and --dpo-beta must be positive, got {self.dpo_epochs}, {self.dpo_lr}, {self.dpo_beta}"),
+            (self.gen_max_new_tokens >= 1, f"--gen-max-new-tokens must be at least 1, got {self.gen_max_new_tokens}"),
+            (self.gen_batch_size >= 1, f"--gen-batch-size must be at least 1, got {self.gen_batch_size}"),
         ]
         for ok, message in checks:
             if not ok:

@@ -8,12 +8,12 @@ folder, so a resumed run does not generate them again.
 from __future__ import annotations
 
 import json
-import os
 import time
 from pathlib import Path
 from typing import Sequence
 
 from ..errors import UserError
+from ..outputs import atomic_write
 from .common import done_summary, is_done, load_model_and_tokenizer, run_stage, save_final, trainer_kwargs
 from .config import TrainConfig
 
@@ -49,14 +49,9 @@ def load_or_build_pairs(stage_dir: Path, build) -> list[dict]:
     if path.is_file():
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     pairs = build()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(".pairs.jsonl.tmp")
-    with open(tmp, "w", encoding="utf-8") as fh:
+    with atomic_write(path) as fh:
         for p in pairs:
             fh.write(json.dumps(p, ensure_ascii=False) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
-    os.replace(tmp, path)
     return pairs
 
 

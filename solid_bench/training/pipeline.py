@@ -19,13 +19,14 @@ includes the generator's own making.
 
 from __future__ import annotations
 
-import json
 import shutil
 import time
 from dataclasses import replace
 from pathlib import Path
 
 from ..errors import UserError
+from ..inputs import load_json
+from ..outputs import copy_file_atomic, write_json_atomic
 from .common import DONE, describe, precision
 from .config import TrainConfig
 
@@ -37,7 +38,7 @@ def _check_same_config(out: Path, cfg: TrainConfig) -> None:
     new = cfg.to_dict()
     new.pop("extra", None)
     if path.is_file():
-        old = json.loads(path.read_text(encoding="utf-8"))
+        old = load_json(path)
         diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
         if diff:
             raise UserError(
@@ -45,10 +46,7 @@ def _check_same_config(out: Path, cfg: TrainConfig) -> None:
                 "rerun with the same options to resume, or choose another --out."
             )
     else:
-        out.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{CONFIG_FILE}.tmp")
-        tmp.write_text(json.dumps(new, indent=2) + "\n", encoding="utf-8")
-        tmp.replace(path)
+        write_json_atomic(path, new)
 
 
 def _versions() -> dict:
@@ -67,9 +65,7 @@ def _publish(final: Path, out: Path) -> None:
     """Copy the final model's files to the top of ``out`` (so ``out`` loads as a model folder)."""
     for f in final.iterdir():
         if f.is_file() and f.name not in (DONE, "summary.json"):
-            tmp = out / f".{f.name}.tmp"
-            shutil.copyfile(f, tmp)
-            tmp.replace(out / f.name)
+            copy_file_atomic(f, out / f.name)
 
 
 def _drop_checkpoints(stage_dir: Path) -> None:
@@ -193,8 +189,6 @@ def _train(cfg: TrainConfig, t0: float) -> dict:
     }
     _log_compute(out, info["seconds"], "complete")
     info["cost"] = making_cost(corpus, out)
-    tmp = out / ".training.json.tmp"
-    tmp.write_text(json.dumps(info, indent=2) + "\n", encoding="utf-8")
-    tmp.replace(out / "training.json")
+    write_json_atomic(out / "training.json", info)
     write_card(out, info)
     return info

@@ -7,7 +7,7 @@ from typing import Any
 
 import numpy as np
 from solid_bench.metrics import score
-from solid_bench.results import SCHEMA_VERSION, config_hash, result_path, write_json_atomic
+from solid_bench.results import SCHEMA_VERSION, config_hash, result_path, write_result
 
 LABELS = ["OQ", "RQ", "CQ", "FD", "FQ", "IR", "PA", "PF", "NF", "GG", "JK", "O"]
 N_DIALOGS = 10
@@ -108,5 +108,5 @@ def write_results(folder: Path, systems=SYSTEMS, seeds=(0, 1, 2)) -> Path:
     for train, fn in systems.items():
         for seed in seeds:
             r = make_result(train, seed, fn(seed))
-            write_json_atomic(result_path(folder, r["cell"]), r)
+            write_result(result_path(folder, r["cell"]), r)
     return folder
