@@ -130,11 +130,11 @@ def solid(args) -> dict:
     return {"runs": runs, "median": summary, "reuse_speedup": speedups}
 
 
-def synthetic_prompt(n_tokens: int) -> str:
-    """A forum-like text of roughly ``n_tokens`` tokens (about 1.3 tokens a word)."""
+def synthetic_prompt(n_words: int) -> str:
+    """A forum-like text of ``n_words`` words (at least as many tokens: cut the tokens to length)."""
     words = ("my outlook stopped syncing after the update and the calendar shows old events while the mail folder "
              "keeps asking for the password even though it is correct on the web version").split()
-    return " ".join(words[i % len(words)] for i in range(int(n_tokens / 1.3)))
+    return " ".join(words[i % len(words)] for i in range(n_words))
 
 
 def raw_llamacpp(gguf: Path, prompt_tokens: int, decode_tokens: int) -> dict:
@@ -177,7 +177,7 @@ def raw_transformers(model: str, prompt_tokens: int, decode_tokens: int, batches
     backend = create_backend("transformers", model, dtype="bfloat16", batch_size=max(batches), ignore_eos=True)
     backend.load()
     for b in batches:
-        reqs = [Request.chat(("user", f"{i} " + synthetic_prompt(prompt_tokens - 20))) for i in range(b)]
+        reqs = [Request.chat(("user", f"{i} " + synthetic_prompt(prompt_tokens - 30))) for i in range(b)]
         one = [Request(r.messages, max_new_tokens=1) for r in reqs]
         full = [Request(r.messages, max_new_tokens=decode_tokens + 1) for r in reqs]
         t0 = time.perf_counter()
