@@ -16,6 +16,7 @@ import hashlib
 import importlib.util
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +43,11 @@ def _models_root(cache_root: Path | None) -> Path:
     from ..corpora import home
 
     return Path(cache_root) if cache_root is not None else home() / "models"
+
+
+def _note(message: str) -> None:
+    """One line on stderr before a slow, one-time step, so a first run does not look stuck."""
+    print(f"[models] {message}", file=sys.stderr, flush=True)
 
 
 def _package_folder(package: str) -> Path | None:
@@ -130,6 +136,7 @@ class SplitGGUF:
             raise UserError(f"The {self.parts} parts of {self.filename} hold {total:,} bytes, not {self.size:,}: "
                             f"run `{self.reinstall}`.")
         root.mkdir(parents=True, exist_ok=True)
+        _note(f"assembling {self.filename} from {self.parts} parts into {root} (once; about a minute)")
         fd, tmp_name = tempfile.mkstemp(prefix=f".{self.filename}-", suffix=".tmp", dir=root)
         tmp = Path(tmp_name)
         try:
@@ -176,6 +183,7 @@ class LocalModel:
             return target
         gguf = self.gguf_path(cache_root)
         root.mkdir(parents=True, exist_ok=True)
+        _note(f"converting {gguf.name} to a transformers folder in {root} (once; minutes for a large model)")
         tmp = Path(tempfile.mkdtemp(prefix=f".{self.cache_name}-", dir=root))
         try:
             convert_gguf(gguf, tmp, dtype=self.save_dtype)
