@@ -24,7 +24,7 @@ app = typer.Typer(
 )
 
 #: Verb modules, imported by main() so that each registers its commands on ``app``.
-COMMAND_MODULES = ("data", "predictors", "run", "generate", "train_generator", "matrix", "leaderboard", "results", "seeds")
+COMMAND_MODULES = ("data", "predictors", "models", "run", "generate", "train_generator", "matrix", "leaderboard", "results", "seeds")
 
 
 def _load_commands() -> None:

@@ -13,8 +13,8 @@ from . import app
 def seeds(
     out: str = typer.Option(..., "--out", help="Seeds file to write (JSONL); stage artifacts go next to it."),
     n: int = typer.Option(100, "--n", help="Number of seeds wanted."),
-    backend: str = typer.Option("transformers", "--backend", help="LLM backend: transformers, llama-cpp, openai, vllm, fake."),
-    model: Optional[str] = typer.Option(None, "--model", help="Model path or id (default: the backend's default)."),
+    backend: str = typer.Option("transformers", "--backend", help="LLM backend: transformers, llama-cpp, llama-server, openai, vllm, fake."),
+    model: Optional[str] = typer.Option(None, "--model", help="A named model (solid-bench models list: smollm2-135m, qwen2.5-coder-1.5b), a path or an id (default: smollm2-135m; openai: the served model)."),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="Server URL for the openai backend."),
     batch_size: int = typer.Option(8, "--batch-size", help="Requests per backend call."),
     seed: int = typer.Option(0, "--seed", help="Seed for the order of entity types and letters and for decoding."),

@@ -14,5 +14,9 @@ __all__ = ["BACKENDS", "Backend", "Completion", "Request", "create_backend"]
 
 
 def create_backend(name: str, model: str | None = None, **options) -> Backend:
-    """Instantiate backend ``name`` for ``model`` (None: the backend's default model)."""
-    return BACKENDS.get(name)(model=model, **options)
+    """Instantiate backend ``name`` for ``model``: a named local model (``solid-bench models list``), a
+    path, a hub id or a server's model name; None: the backend's default model."""
+    from .local_models import resolve_model
+
+    cls = BACKENDS.get(name)
+    return cls(model=resolve_model(model, name), **options)

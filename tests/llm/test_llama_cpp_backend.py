@@ -40,3 +40,26 @@ def test_model_id_and_errors(gguf_path, tmp_path, monkeypatch):
     monkeypatch.setattr(cls, "is_available", classmethod(lambda c: False))
     with pytest.raises(UserError, match=r"pip install 'solid-bench\[llama-cpp\]'"):
         create_backend("llama-cpp")
+
+
+@pytest.mark.slow
+def test_ram_cache_restores_a_dialogs_prefix_and_changes_no_output(gguf_path):
+    pytest.importorskip("llama_cpp")
+    first = ("user", "Name three colours of the rainbow.")
+    a = Request.chat(first, max_new_tokens=6)
+    b = Request.chat(("user", "What is two plus two?"), max_new_tokens=6)
+    plain = create_backend("llama-cpp", n_threads=1)
+    cached = create_backend("llama-cpp", n_threads=1, cache_ram=64)
+    texts = {}
+    for name, backend in (("plain", plain), ("cached", cached)):
+        ra, rb = backend.complete([a, b])
+        longer = Request.chat(first, ("assistant", ra.text), ("user", "And one more?"), max_new_tokens=6)
+        texts[name] = [c.text for c in (ra, rb, *backend.complete([longer]))]
+    assert texts["cached"] == texts["plain"]  # restoring a saved state changes no greedy output
+    states = cached._llm.cache.cache_state
+    assert len(states) == 3 and cached._llm.cache.cache_size <= 64 << 20  # one saved state per completed prompt
+    assert plain._llm.cache is None
+    with pytest.raises(UserError, match="cache_ram is MiB of prompt cache"):
+        create_backend("llama-cpp", cache_ram=-1)
+    plain.close()
+    cached.close()

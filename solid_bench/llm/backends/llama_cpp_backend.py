@@ -5,6 +5,12 @@ completion's ``seconds`` is its own wall time (``meta`` also has the whole call'
 follows the request only: greedy at temperature 0, otherwise temperature and top_p with the
 request's seed; llama.cpp's own extras (top_k 40, min_p 0.05, repeat penalty 1.1) are switched
 off so that a request means the same here as on the other backends.
+
+Prefix reuse: llama.cpp keeps the last prompt's state, so a request that extends the previous one
+prefills only its new tokens. ``cache_ram`` (MiB, default 0: off) adds llama-cpp-python's
+LlamaRAMCache, which keeps the states of earlier prompts and restores the one sharing the longest
+prefix: consecutive turns of one dialog then reuse their prefix even when other dialogs' requests
+come in between.
 """
 
 from __future__ import annotations
@@ -44,6 +50,7 @@ class LlamaCppBackend:
         n_threads: int | None = None,
         n_gpu_layers: int = 0,
         chat_format: str | None = None,
+        cache_ram: int = 0,
         **options,
     ):
         if not self.is_available():
@@ -59,6 +66,9 @@ class LlamaCppBackend:
         self.path = path.resolve()
         self.model_id = f"llama-cpp:{gguf_model_id(self.path)}"
         self.n_ctx, self.n_threads, self.n_gpu_layers, self.chat_format = int(n_ctx), n_threads, int(n_gpu_layers), chat_format
+        if int(cache_ram) < 0:
+            raise UserError(f"cache_ram is MiB of prompt cache (0: off), not {cache_ram}.")
+        self.cache_ram = int(cache_ram)
         self.options = {k: v for k, v in options.items() if k not in ("batch_size", "dtype", "device")}
         self._llm = None
 
@@ -80,6 +90,10 @@ class LlamaCppBackend:
                 verbose=False,
                 **self.options,
             )
+            if self.cache_ram:
+                from llama_cpp import LlamaRAMCache
+
+                self._llm.set_cache(LlamaRAMCache(capacity_bytes=self.cache_ram << 20))
         return self._llm
 
     def complete(self, requests: Sequence[Request]) -> list[Completion]:
