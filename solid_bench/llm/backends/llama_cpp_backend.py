@@ -6,8 +6,9 @@ follows the request only: greedy at temperature 0, otherwise temperature and top
 request's seed; llama.cpp's own extras (top_k 40, min_p 0.05, repeat penalty 1.1) are switched
 off so that a request means the same here as on the other backends.
 
-Prefix reuse: llama.cpp keeps the last prompt's state, so a request that extends the previous one
-prefills only its new tokens. ``cache_ram`` (MiB, default 0: off) adds llama-cpp-python's
+Prefix reuse is off by default: every request starts from an empty context, because a prefix
+evaluated in another split gives slightly different logits, and the same seeded request could then
+sample another text. ``cache_ram`` (MiB, default 0: off) adds llama-cpp-python's
 LlamaRAMCache, which keeps the states of earlier prompts and restores the one sharing the longest
 prefix: consecutive turns of one dialog then reuse their prefix even when other dialogs' requests
 come in between.
@@ -103,6 +104,11 @@ class LlamaCppBackend:
         out = []
         for r in requests:
             t0 = time.perf_counter()
+            if not self.cache_ram:
+                # llama.cpp would otherwise reuse the KV of the previous prompt's common prefix, and a prefix
+                # evaluated in another split gives slightly different logits: the same request could then
+                # sample another text. Without a prompt cache asked for, every request starts afresh.
+                llm.reset()
             resp = llm.create_chat_completion(
                 messages=r.as_openai_messages(),
                 max_tokens=r.max_new_tokens,
