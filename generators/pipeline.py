@@ -253,7 +253,7 @@ def estimate(config: GenerationConfig, train, retry_rate: float = 0.15, na_rate:
     n = config.n
     entities = int(n / (1 - na_rate)) + 1
     seeding_calls = {
-        "entity_types": (0 if config.seeds_file else 1, words(ENTITY_TYPES, k=n_types)),
+        "entity_types": (0 if config.seeds_file else 3, words(ENTITY_TYPES, k=n_types)),
         "entity_names": (0 if config.seeds_file else -(-entities // names_per_request),
                          words(ENTITY_NAMES, k=names_per_request, entity_type="Software Product", letter="A")),
         "attributes": (n_types, words(ATTRIBUTES, k=8, entity_type="Software Product")),

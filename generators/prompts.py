@@ -32,9 +32,9 @@ ENTITY_TYPES = Template(
     "entity_types",
     "You list kinds of entities.\nPeople ask questions about such entities on community question-answering "
     "and technical help forums.",
-    "List {k} different types of named entities (things with a proper name: products, places, organisations, "
-    "people, works) that people ask about on community question-answering and technical help forums. Write one "
-    "type per line, one to three words each, with no numbering and nothing else.",
+    "List {k} types of named entities that people ask about on community question-answering and technical help "
+    "forums, such as \"Web Browser\" or \"Smartphone Model\" (give other types than these two). Write one type "
+    "per line, one to three words each, with no numbering and nothing else.",
 )
 
 ENTITY_NAMES = Template(

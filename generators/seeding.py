@@ -167,13 +167,13 @@ class SelfSeeder:
     def __init__(self, backend, folder: Path, meter=None, seed: int = 0, batch_size: int = 8,
                  n_types: int = 10, names_per_request: int = 5, n_attributes: int = 8,
                  seed_file: Path | None = None, max_new_tokens: int = 80, temperature: float = 0.7,
-                 max_barren: int = 3):
+                 max_barren: int = 3, type_samples: int = 3):
         self.backend, self.folder, self.meter, self.seed = backend, Path(folder), meter, seed
         self.folder.mkdir(parents=True, exist_ok=True)
         self.batch_size, self.n_types, self.k = max(1, batch_size), n_types, names_per_request
         self.n_attributes, self.max_new_tokens, self.temperature = n_attributes, max_new_tokens, temperature
         self.external = load_seed_file(seed_file) if seed_file else None
-        self.max_barren = max_barren
+        self.max_barren, self.type_samples = max_barren, type_samples
         self.stats = {"na_dropped": 0, "starter_template_fallback": 0, "names_filtered": 0}
 
     # -- plumbing -------------------------------------------------------------------------
@@ -200,8 +200,18 @@ class SelfSeeder:
         path = self.folder / "entity_types.json"
         if path.is_file():
             return json.loads(path.read_text(encoding="utf-8"))["types"]
-        [raw] = self._ask("entity_types", [self._req(ENTITY_TYPES.messages(k=self.n_types), "types")])
-        types = parse_list(raw, max_words=4)[: self.n_types]
+        # a small model's one list is a lottery (generic "Person", "Animal" one time, forum-like types the next):
+        # ask a few times and keep the types named most often
+        raws = self._ask("entity_types", [self._req(ENTITY_TYPES.messages(k=self.n_types), f"types:{i}")
+                                          for i in range(self.type_samples)])
+        counts: dict[str, int] = {}
+        spelling: dict[str, str] = {}
+        for raw in raws:
+            for t in parse_list(raw, max_words=4):
+                spelling.setdefault(t.lower(), t)
+                counts[t.lower()] = counts.get(t.lower(), 0) + 1
+        types = [spelling[k] for k in sorted(counts, key=lambda k: -counts[k])][: self.n_types]  # stable: ties keep first order
+        raw = "\n---\n".join(raws)
         source = "llm"
         if len(types) < 2:  # a model this weak cannot list types: say so in the artifact
             types, source = list(DEFAULT_TYPES), "default (the model listed fewer than 2 usable types)"
