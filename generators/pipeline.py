@@ -7,6 +7,7 @@ are skipped), stops cleanly at a token budget, and can estimate calls and tokens
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Callable
@@ -77,6 +78,24 @@ class GenerationConfig:
         keep = ("method", "backend", "model", "seed", "seeds_file", "max_turns", "min_count", "max_new_tokens",
                 "temperature", "retries", "history", "names_per_request")
         return {k: getattr(self, k) for k in keep}
+
+
+#: While generating, manifest.json is rewritten at most this often (it is always written at the end,
+#: and on an interrupt); counts are rebuilt from dialogs.jsonl and rejected.jsonl on every resume.
+MANIFEST_SECONDS = 2.0
+
+
+def public_config(config: GenerationConfig) -> dict[str, Any]:
+    """The config as manifest.json records it: server URLs without credentials or query strings."""
+    from solid_bench.llm.urls import public_urls
+
+    out = asdict(config)
+    out["base_url"] = public_urls(config.base_url)
+    options = dict(out["backend_options"])
+    if isinstance(options.get("base_url"), str):
+        options["base_url"] = public_urls(options["base_url"])
+    out["backend_options"] = options
+    return out
 
 
 def open_llm(config: GenerationConfig, folder: Path):
@@ -173,10 +192,11 @@ def run_generation(config: GenerationConfig, train=None, backend=None,
     status = "running"
 
     def manifest(state: str) -> dict:
-        return folder.write_manifest(identity=config.identity(), config=asdict(config), model=model,
+        return folder.write_manifest(identity=config.identity(), config=public_config(config), model=model,
                                      status=state, extra=extra)
 
     try:
+        manifest("running")  # the identity is on disk before any work, so a resume is checked against it
         log(f"self-seeding {config.n} seeds with {config.backend} ({model})")
         seeder = SelfSeeder(llm, folder.path, folder.meter, seed=config.seed, batch_size=config.batch_size,
                             names_per_request=config.names_per_request,
@@ -193,8 +213,7 @@ def run_generation(config: GenerationConfig, train=None, backend=None,
         merged = book.ensure(generator.needed_instructions(plans), llm, folder.meter)
         if merged:
             log(f"merged {merged} multi-intent instructions")
-        done = folder.done_plan_ids()
-        todo = [p for p in plans if p.plan_id not in done]
+        todo = [p for p in plans if not folder.is_done(p.plan_id)]
         total, finished = len(plans), len(plans) - len(todo)
         log(f"{finished} of {total} plans already done; generating {len(todo)}, up to {config.batch_size} at a time")
         if progress:
@@ -204,11 +223,14 @@ def run_generation(config: GenerationConfig, train=None, backend=None,
         def budget_left() -> bool:
             return config.budget_tokens is None or folder.meter.spent_tokens < config.budget_tokens
 
+        written = time.monotonic()
         for dialogs, rejected in _outcomes(generator, todo, config.batch_size, budget_left):
             # written as each dialog finishes: an interrupt loses at most the dialogs in flight
             folder.append([dialog_to_dict(d) for d in dialogs], rejected)
             finished += len(dialogs) + len(rejected)
-            manifest("running")
+            if time.monotonic() - written >= MANIFEST_SECONDS:  # the files are the truth; the manifest a summary
+                manifest("running")
+                written = time.monotonic()
             if progress:
                 progress(finished, total)
         status = "complete" if finished >= total else "budget_reached"
