@@ -36,6 +36,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from solid_bench.generators.runfolder import iter_outcomes
 from solid_bench.llm.fakeserver import Behaviour, fleet
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -108,34 +109,18 @@ def run_segment(cmd: list[str], out: Path, kill_at: int | None = None, poll: flo
 
 def plan_check(out: Path, n: int) -> dict:
     """Every plan id exactly once over dialogs.jsonl + rejected.jsonl: lost, duplicated, unknown."""
-    seen: Counter = Counter()
-    for name, key in (("dialogs.jsonl", lambda r: r["meta"]["plan_id"]), ("rejected.jsonl", lambda r: r["plan_id"])):
-        path = out / name
-        if path.is_file():
-            with open(path, "rb") as fh:
-                for line in fh:
-                    seen[key(json.loads(line))] += 1
+    seen = Counter(plan_id for plan_id, _ in iter_outcomes(out))
     expected = {f"plan-{i:06d}" for i in range(n)}
     return {"lost": len(expected - set(seen)), "duplicated": sum(1 for c in seen.values() if c > 1),
             "unknown": len(set(seen) - expected)}
 
 
 def canonical(out: Path) -> dict[str, str]:
-    """plan id -> the dialog (or rejection) as JSON without measured cost (seconds, cache hits)."""
+    """plan id -> its dialog (or rejection) as JSON without the measured cost (seconds, cache hits)."""
     found = {}
-    for name in ("dialogs.jsonl", "rejected.jsonl"):
-        path = out / name
-        if not path.is_file():
-            continue
-        with open(path, "rb") as fh:
-            for line in fh:
-                rec = json.loads(line)
-                if "meta" in rec:
-                    rec["meta"].pop("cost", None)
-                    found[rec["meta"]["plan_id"]] = json.dumps(rec, sort_keys=True)
-                else:
-                    rec.pop("cost", None)
-                    found[rec["plan_id"]] = json.dumps(rec, sort_keys=True)
+    for plan_id, rec in iter_outcomes(out):
+        (rec["meta"] if "meta" in rec else rec).pop("cost", None)
+        found[plan_id] = json.dumps(rec, sort_keys=True, ensure_ascii=False)
     return found
 
 

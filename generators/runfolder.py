@@ -66,6 +66,14 @@ def read_jsonl(path: Path, repair: bool = True) -> list[dict]:
     return list(iter_jsonl(path, repair))
 
 
+def iter_outcomes(folder: Path) -> Iterator[tuple[str, dict]]:
+    """(plan id, record) of every accepted dialog, then every rejected plan, of a run folder (streamed)."""
+    for d in iter_jsonl(Path(folder) / "dialogs.jsonl", repair=False):
+        yield d["meta"]["plan_id"], d
+    for r in iter_jsonl(Path(folder) / "rejected.jsonl", repair=False):
+        yield r["plan_id"], r
+
+
 def append_jsonl(path: Path, records: Iterable[dict]) -> int:
     """Append records (one JSON line each), flush and fsync; returns how many were written."""
     lines = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records]

@@ -13,7 +13,7 @@ What makes it a load target rather than an echo:
 * faults, drawn per attempt (a retry may succeed): HTTP 5xx (``--error-rate``), a hang longer
   than any sane client timeout (``--hang-rate``, ``--hang-seconds``) and a 200 whose body is
   not JSON, cut off or an HTML page (``--malformed-rate``);
-* ``GET /stats``: requests, faults served and the most requests in flight, for tests.
+* ``GET /stats``: connections, requests, faults served and the most requests in flight, for tests.
 
 One asyncio event loop, stdlib only. ``python -m solid_bench.llm.fakeserver --port 0`` prints
 ``listening http://127.0.0.1:PORT/v1`` on its first stdout line; ``spawn()`` starts one (or
@@ -72,7 +72,7 @@ class FakeChatServer:
         self.backend = FakeBackend(model=behaviour.model)
         self.rng = random.Random(behaviour.seed)
         self.slots = asyncio.Semaphore(behaviour.slots) if behaviour.slots else None
-        self.stats = {"requests": 0, "completions": 0, "errors": 0, "hangs": 0, "malformed": 0,
+        self.stats = {"connections": 0, "requests": 0, "completions": 0, "errors": 0, "hangs": 0, "malformed": 0,
                       "in_flight": 0, "max_in_flight": 0}
 
     def reply(self, body: dict) -> tuple[dict, int]:
@@ -157,6 +157,7 @@ class FakeChatServer:
 
     async def connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         """Serve one keep-alive connection until the client closes it."""
+        self.stats["connections"] += 1
         try:
             while True:
                 try:
