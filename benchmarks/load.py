@@ -70,10 +70,22 @@ class Segment:
     marks: list = field(default_factory=list)  # (seconds since start, outcomes so far)
 
 
+def solid_bench(code: str | None) -> list[str]:
+    """The command that runs `solid-bench`: this checkout, or the source tree ``code`` (an older
+    version, for before/after figures; the editable install's finder is removed so it cannot win)."""
+    if not code:
+        return [sys.executable, "-m", "solid_bench"]
+    boot = ("import runpy, sys; sys.meta_path[:] = [f for f in sys.meta_path if '__editable__' not in "
+            "getattr(type(f), '__module__', '') + getattr(f, '__module__', '')]; "
+            f"sys.path.insert(0, {str(Path(code).resolve())!r}); "
+            "runpy.run_module('solid_bench', run_name='__main__', alter_sys=True)")
+    return [sys.executable, "-c", boot]
+
+
 def generate_cmd(out: Path, n: int, urls: list[str], batch: int, concurrency: int, timeout: float,
-                 seeds: Path | None = None) -> list[str]:
+                 seeds: Path | None = None, code: str | None = None) -> list[str]:
     """The `solid-bench generate` command line of a load run."""
-    cmd = [sys.executable, "-m", "solid_bench", "generate", "--method", "solid", "--backend", "openai",
+    cmd = [*solid_bench(code), "generate", "--method", "solid", "--backend", "openai",
            "--model", "fake-llm", "--base-url", ",".join(urls), "--n", str(n), "--batch-size", str(batch),
            "--out", str(out), "-o", f"max_concurrency={concurrency}", "-o", f"timeout={timeout}",
            "-o", "retries=8", "-o", "backoff=0.05"]
@@ -86,7 +98,8 @@ def run_segment(cmd: list[str], out: Path, kill_at: int | None = None, poll: flo
     before = sum(t.count() for t in tails)
     env = {**os.environ, "OMP_NUM_THREADS": "1", "PYTHONUNBUFFERED": "1"}
     start = time.monotonic()
-    proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=open(out.parent / f"{out.name}.log", "ab"))
+    with open(out.parent / f"{out.name}.log", "ab") as log:
+        proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
     marks = []
     # wait4 (never Popen.poll/wait) reaps the child, so its resource usage is not lost
     while True:
@@ -178,7 +191,7 @@ def server_cpu(servers) -> float:
 def full_run(args, work: Path, urls: list[str], kills: int, tag: str) -> dict:
     """One generation of args.plans plans, SIGKILLed and resumed ``kills`` times; then a no-op resume."""
     out = work / tag
-    cmd = generate_cmd(out, args.plans, urls, args.batch_size, args.concurrency, args.timeout)
+    cmd = generate_cmd(out, args.plans, urls, args.batch_size, args.concurrency, args.timeout, code=args.code)
     segments = []
     for k in range(kills):  # kill at evenly spaced fractions of the plans
         target = args.plans * (k + 1) // (kills + 1)
@@ -191,6 +204,13 @@ def full_run(args, work: Path, urls: list[str], kills: int, tag: str) -> dict:
         raise SystemExit(f"{tag}: the last segment failed with exit status {seg.rc} (see {out}.log)")
     segments.append(seg)
     noop = [run_segment(cmd, out) for _ in range(3)]  # resume of the finished folder: open, check, exit
+    from solid_bench.generators.runfolder import RunFolder
+
+    opening = []
+    for _ in range(3):  # the part of a resume that grows with the folder: reading what is done
+        t0 = time.perf_counter()
+        RunFolder(out)
+        opening.append(time.perf_counter() - t0)
     manifest = json.loads((out / "manifest.json").read_text())
     counts = manifest["counts"]
     outcomes = counts["accepted"] + counts["rejected"]
@@ -208,6 +228,7 @@ def full_run(args, work: Path, urls: list[str], kills: int, tag: str) -> dict:
         "noop_resume_s": round(statistics.median(s.wall for s in noop), 2),
         "noop_resume_cpu_s": round(statistics.median(s.cpu for s in noop), 2),
         "noop_resume_rss_mb": round(max(s.maxrss_mb for s in noop), 1),
+        "open_folder_s": round(statistics.median(opening), 3),
         "check": plan_check(out, args.plans),
         "out": str(out),
     }
@@ -271,7 +292,7 @@ def cmd_sweep(args) -> int:
                 n = max(args.min_plans, args.plans_per_slot * c)
                 out = work / f"c{c}-r{rep}"
                 cpu0 = server_cpu(servers)
-                seg = run_segment(generate_cmd(out, n, urls, c, c, args.timeout, seeds), out, poll=0.05)
+                seg = run_segment(generate_cmd(out, n, urls, c, c, args.timeout, seeds, args.code), out, poll=0.05)
                 if seg.rc != 0:
                     raise SystemExit(f"concurrency {c}: generate failed with {seg.rc} (see {out}.log)")
                 check = plan_check(out, n)
@@ -305,6 +326,7 @@ def main(argv=None) -> int:
         p.add_argument("--hang-seconds", type=float, default=30.0)
         p.add_argument("--work", help="folder for the run folders (default: a temporary one)")
         p.add_argument("--keep", action="store_true", help="keep the run folders")
+        p.add_argument("--code", help="run generate from this solid-bench source tree (before/after figures)")
     run, sweep = sub.choices["run"], sub.choices["sweep"]
     run.add_argument("--plans", type=int, default=1000)
     run.add_argument("--concurrency", type=int, default=256, help="max_concurrency of the openai backend")

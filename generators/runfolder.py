@@ -4,13 +4,15 @@ Layout::
 
     dialogs.jsonl     accepted dialogs, one per line (appended, flushed and fsync'd per batch)
     rejected.jsonl    rejected plans with their reasons (same)
-    costs.jsonl       one line per backend call batch: stage, calls, tokens, seconds (the cost ledger)
+    costs.jsonl       one line per backend call batch: stage, calls, tokens, seconds (the cost ledger;
+                      flushed per call, so a killed process loses none of it)
     seeds.jsonl, entity_types.json, entities.jsonl, attributes.json, backgrounds.jsonl  (seeding)
     instructions.json merged multi-intent instructions
     manifest.json     config, model, prompt hashes, counts by reason, cost totals per stage
 
 A rerun skips plan ids already in dialogs.jsonl or rejected.jsonl. A torn last line (a kill in
-the middle of a write) is detected and cut off before anything is appended.
+the middle of a write) is detected and cut off before anything is appended. Opening a folder
+streams its files: memory holds the done plan ids and running counts, not the dialogs.
 """
 
 from __future__ import annotations
@@ -74,15 +76,17 @@ def iter_outcomes(folder: Path) -> Iterator[tuple[str, dict]]:
         yield r["plan_id"], r
 
 
-def append_jsonl(path: Path, records: Iterable[dict]) -> int:
-    """Append records (one JSON line each), flush and fsync; returns how many were written."""
+def append_jsonl(path: Path, records: Iterable[dict], durable: bool = True) -> int:
+    """Append records (one JSON line each) and flush; fsync too when ``durable`` (a kill never loses
+    flushed lines; fsync guards against a crash of the machine). Returns how many were written."""
     lines = [json.dumps(r, ensure_ascii=False, separators=(",", ":")) + "\n" for r in records]
     if not lines:
         return 0
     with open(path, "a", encoding="utf-8") as fh:
         fh.write("".join(lines))
         fh.flush()
-        os.fsync(fh.fileno())
+        if durable:
+            os.fsync(fh.fileno())
     return len(lines)
 
 
@@ -127,8 +131,8 @@ class Meter:
         rec["spent_tokens"] = sum(c.prompt_tokens + c.completion_tokens for c in uncached)
         self._add(stage, rec)
         self.stages[stage]["spent_tokens"] = self.stages[stage].get("spent_tokens", 0) + rec["spent_tokens"]
-        if self.ledger:
-            append_jsonl(self.ledger, [{"stage": stage, **rec}])
+        if self.ledger:  # one line per backend call: flushed, not fsync'd (a fsync each step stalls the batch)
+            append_jsonl(self.ledger, [{"stage": stage, **rec}], durable=False)
         return rec
 
     @property
