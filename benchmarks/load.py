@@ -239,7 +239,8 @@ def cmd_run(args) -> int:
     work.mkdir(parents=True, exist_ok=True)
     behaviour = behaviour_from(args)
     report = {"plans": args.plans, "servers": args.servers, "concurrency": args.concurrency,
-              "batch_size": args.batch_size, "timeout": args.timeout, "behaviour": behaviour.__dict__, "work": str(work)}
+              "batch_size": args.batch_size, "timeout": args.timeout, "behaviour": behaviour.__dict__, "work": str(work),
+              "code": args.code or "this checkout", "loadavg_start": os.getloadavg()}
     with fleet(args.servers, behaviour) as servers:
         urls = [s.url for s in servers]
         main = full_run(args, work, urls, args.kills, "killed")
@@ -254,6 +255,7 @@ def cmd_run(args) -> int:
     report["server_stats"]["max_in_flight"] = max(s["max_in_flight"] for s in stats)
     report["server_ms_per_request"] = round(1000 * report["servers_cpu_s"] / max(1, report["server_stats"]["requests"]), 3)
     report["cache"] = cache_report(Path(main["out"]) / "llm-cache.sqlite")
+    report["loadavg_end"] = os.getloadavg()
     print(json.dumps(report, indent=2))
     bad = [r["check"] for r in (main, report.get("uninterrupted")) if r and any(r["check"].values())]
     if bad:
@@ -296,7 +298,7 @@ def cmd_sweep(args) -> int:
                 if seg.rc != 0:
                     raise SystemExit(f"concurrency {c}: generate failed with {seg.rc} (see {out}.log)")
                 check = plan_check(out, n)
-                rows.append({"concurrency": c, "plans": n, "dialogs_per_s": round(dialog_rate(seg), 2),
+                rows.append({"concurrency": c, "plans": n, "loadavg": os.getloadavg()[0], "dialogs_per_s": round(dialog_rate(seg), 2),
                              "wall_s": round(seg.wall, 1), "cpu_s": round(seg.cpu, 1),
                              "cpu_ms_per_dialog": round(1000 * seg.cpu / n, 2),
                              "servers_cpu_s": round(server_cpu(servers) - cpu0, 1),
