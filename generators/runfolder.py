@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import json
 import os
-import sys
+import re
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
@@ -151,6 +151,56 @@ class Meter:
         return out
 
 
+class PlanIds:
+    """A set of plan ids in compact form: an id ending in up to 7 digits ("plan-000042") is one bit
+    in a bitmap per (prefix, digit count), any other id is kept as a string. 10^5 numbered plans
+    take 12.5 kB instead of about 10 MB of strings."""
+
+    _NUMBERED = re.compile(r"(.*?)(\d{1,7})")
+
+    def __init__(self) -> None:
+        self._bits: dict[tuple[str, int], bytearray] = {}
+        self._other: set[str] = set()
+        self._n = 0
+
+    def _slot(self, plan_id: str) -> tuple[tuple[str, int], int] | None:
+        m = self._NUMBERED.fullmatch(plan_id)
+        return ((m.group(1), len(m.group(2))), int(m.group(2))) if m else None
+
+    def add(self, plan_id: str) -> None:
+        """Add ``plan_id`` (adding it twice is a no-op)."""
+        slot = self._slot(plan_id)
+        if slot is None:
+            self._n += plan_id not in self._other
+            self._other.add(plan_id)
+            return
+        key, i = slot
+        bits = self._bits.setdefault(key, bytearray())
+        if len(bits) <= i >> 3:
+            bits.extend(bytes((i >> 3) + 1 - len(bits)))
+        if not bits[i >> 3] & (1 << (i & 7)):
+            bits[i >> 3] |= 1 << (i & 7)
+            self._n += 1
+
+    def __contains__(self, plan_id: str) -> bool:
+        slot = self._slot(plan_id)
+        if slot is None:
+            return plan_id in self._other
+        (key, i), bits = slot, self._bits.get(slot[0])
+        return bits is not None and len(bits) > i >> 3 and bool(bits[i >> 3] & (1 << (i & 7)))
+
+    def __len__(self) -> int:
+        return self._n
+
+    def __iter__(self) -> Iterator[str]:
+        for (prefix, width), bits in self._bits.items():
+            for byte_index, byte in enumerate(bits):
+                for bit in range(8) if byte else ():
+                    if byte & (1 << bit):
+                        yield f"{prefix}{byte_index * 8 + bit:0{width}d}"
+        yield from self._other
+
+
 class Tally:
     """Running counts of a run folder's outcomes: what the manifest reports, kept in O(1) memory
     per reason (the dialogs themselves stay on disk)."""
@@ -184,8 +234,8 @@ class Tally:
 class RunFolder:
     """A generation run folder; opening it repairs torn lines and reads (streaming) what is done.
 
-    Memory holds the done plan ids and running counts, never the dialogs, so it stays flat in
-    the number of dialogs written."""
+    Memory holds the done plan ids (compactly, ``PlanIds``) and running counts, never the
+    dialogs, so it stays flat in the number of dialogs written."""
 
     def __init__(self, path: Path):
         self.path = Path(path)
@@ -195,7 +245,7 @@ class RunFolder:
         self.manifest_path = self.path / "manifest.json"
         self.meter = Meter(self.path / "costs.jsonl")
         self.tally = Tally()
-        self._done: set[str] = set()
+        self._done = PlanIds()
         for d in iter_jsonl(self.dialogs_path):
             self._note(d.get("meta", {}).get("plan_id"))
             self.tally.dialog(d)
@@ -205,7 +255,7 @@ class RunFolder:
 
     def _note(self, plan_id: str | None) -> None:
         if plan_id is not None:
-            self._done.add(sys.intern(plan_id))
+            self._done.add(plan_id)
 
     def done_plan_ids(self) -> set[str]:
         """Plan ids already written, accepted or rejected."""
