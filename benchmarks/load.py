@@ -36,7 +36,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from solid_bench.generators.runfolder import iter_outcomes
+from solid_bench.generators.runfolder import generated_part, iter_outcomes
 from solid_bench.llm.fakeserver import Behaviour, fleet
 
 CLK_TCK = os.sysconf("SC_CLK_TCK")
@@ -129,12 +129,9 @@ def plan_check(out: Path, n: int) -> dict:
 
 
 def canonical(out: Path) -> dict[str, str]:
-    """plan id -> its dialog (or rejection) as JSON without the measured cost (seconds, cache hits)."""
-    found = {}
-    for plan_id, rec in iter_outcomes(out):
-        (rec["meta"] if "meta" in rec else rec).pop("cost", None)
-        found[plan_id] = json.dumps(rec, sort_keys=True, ensure_ascii=False)
-    return found
+    """plan id -> its dialog (or rejection) as JSON, without the measured cost (seconds, cache hits)."""
+    return {plan_id: json.dumps(generated_part(rec), sort_keys=True, ensure_ascii=False)
+            for plan_id, rec in iter_outcomes(out)}
 
 
 def compare(a: Path, b: Path) -> dict:

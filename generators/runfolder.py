@@ -76,6 +76,16 @@ def iter_outcomes(folder: Path) -> Iterator[tuple[str, dict]]:
         yield r["plan_id"], r
 
 
+def generated_part(record: dict) -> dict:
+    """An outcome record (dialog or rejection) without what was measured rather than generated (its
+    ``cost`` and ``cost_retries``: seconds, cache hits), so that two runs of the same plans compare
+    equal exactly when they wrote the same dialogs."""
+    out = {k: v for k, v in record.items() if k not in ("cost", "cost_retries")}
+    if isinstance(out.get("meta"), dict):
+        out["meta"] = {k: v for k, v in out["meta"].items() if k not in ("cost", "cost_retries")}
+    return out
+
+
 def append_jsonl(path: Path, records: Iterable[dict], durable: bool = True) -> int:
     """Append records (one JSON line each) and flush; fsync too when ``durable`` (a kill never loses
     flushed lines; fsync guards against a crash of the machine). Returns how many were written."""

@@ -1,7 +1,8 @@
 """SOLID through the openai backend against two fake server processes that fail, hang and send
 bodies that are not JSON: a `generate` killed with SIGKILL and resumed loses and duplicates no
-plan, leaks no credential, and (seeds derived from plan id and turn) writes the same corpus as
-an uninterrupted run. The small version of benchmarks/load.py."""
+plan, leaks no credential, and (seeds derived from plan id and turn) writes the same dialogs as an
+uninterrupted run; and SOLID's turn prompts keep one dialog on one server. The small version of
+benchmarks/load.py."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ import sys
 import time
 from pathlib import Path
 
-from solid_bench.generators.runfolder import iter_outcomes
+from solid_bench.generators.runfolder import generated_part, iter_outcomes
 from solid_bench.llm.fakeserver import Behaviour, fleet
 
 SECRET = "pw-SECRET-do-not-leak-4242"
@@ -45,14 +46,20 @@ def _kill_after(cmd: list[str], out: Path, k: int) -> None:
     assert proc.returncode == -signal.SIGKILL
 
 
+def _generated(out: Path) -> dict[str, str]:
+    return {plan_id: json.dumps(generated_part(rec), sort_keys=True) for plan_id, rec in iter_outcomes(out)}
+
+
 def test_killed_and_resumed_through_faulty_servers(tiny_data, tmp_path):
-    killed = tmp_path / "killed"
+    killed, plain = tmp_path / "killed", tmp_path / "plain"
     with fleet(2, FAULTS) as servers:
         urls = ",".join(s.url.replace("http://", f"http://user:{SECRET}@") for s in servers)
         _kill_after(_cmd(killed, urls), killed, 60)
         partial = _outcomes(killed)
         done = subprocess.run(_cmd(killed, urls), capture_output=True, text=True, timeout=600)
         assert done.returncode == 0, done.stderr[-2000:]
+        uninterrupted = subprocess.run(_cmd(plain, urls), capture_output=True, text=True, timeout=600)
+        assert uninterrupted.returncode == 0, uninterrupted.stderr[-2000:]
         stats = [s.stats() for s in servers]
     ids = sorted(plan_id for plan_id, _ in iter_outcomes(killed))
     assert ids == [f"plan-{i:06d}" for i in range(N)]  # every plan exactly once
@@ -67,3 +74,37 @@ def test_killed_and_resumed_through_faulty_servers(tiny_data, tmp_path):
         if path.is_file():
             assert SECRET.encode() not in path.read_bytes(), path
     assert SECRET not in done.stdout + done.stderr
+    # seeds derive from plan id, utterance and attempt: the killed run wrote what an uninterrupted one writes
+    assert _generated(killed) == _generated(plain)
+
+
+def test_every_turn_of_a_solid_dialog_prefers_the_same_server(tmp_path):
+    from solid_bench.generators.instructions import InstructionBook
+    from solid_bench.generators.plans import DialogPlan
+    from solid_bench.generators.solid import SolidGenerator, _State
+    from solid_bench.llm import create_backend
+    from solid_bench.llm.backends.fake import FakeBackend
+    from solid_bench.llm.backends.openai_backend import affinity_key
+    from solid_bench.schema import Seed
+
+    turns = (("user", ("OQ",)), ("agent", ("CQ",)), ("user", ("FD",)), ("agent", ("PA",)), ("user", ("PF",)),
+             ("agent", ("GG",)))
+    seeds = [Seed(f"Product {k}", "Software Product", "price", f"Product {k} is sold by shop {k}. " * 12,
+                  f"How much is Product {k}?") for k in range(12)]
+    plans = [DialogPlan(f"plan-{k:06d}", seeds[k], turns) for k in range(12)]
+    gen = SolidGenerator(FakeBackend(), InstructionBook(tmp_path / "i.json"))
+    dialogs, rejected = gen.generate(plans)
+    assert len(dialogs) == 12 and not rejected
+    router = create_backend("openai", model="m", base_url="http://a:1/v1,http://b:2/v1,http://c:3/v1")
+    keys, firsts = [], []
+    for plan, dialog in zip(plans, dialogs):
+        requests = []
+        for t in range(1, len(turns)):  # turn 0 is the seed's starter
+            state = _State(plan, t=t, utts=list(dialog.utterances[:t]))
+            requests.append(gen.request(state, t, 0))
+        assert len({affinity_key(r.messages) for r in requests}) == 1  # one key for the whole dialog
+        assert len({router.route(r)[0] for r in requests}) == 1  # so one preferred server
+        keys.append(affinity_key(requests[0].messages))
+        firsts.append(router.route(requests[0])[0])
+    assert len(set(keys)) == 12  # other seeds, other keys
+    assert set(firsts) == {0, 1, 2}  # and the dialogs spread over the three servers
