@@ -52,10 +52,25 @@ class Tail:
         if self.path.is_file():
             with open(self.path, "rb") as fh:
                 fh.seek(self.offset)
-                data = fh.read()
-            self.offset += len(data)
-            self.lines += data.count(b"\n")
+                while chunk := fh.read(1 << 20):  # in chunks: this process must stay small (see peak_rss)
+                    self.offset += len(chunk)
+                    self.lines += chunk.count(b"\n")
         return self.lines
+
+
+def peak_rss_mb(pid: int) -> float | None:
+    """The process's own peak resident memory (VmHWM), or None once it is gone.
+
+    Not ``ru_maxrss`` from wait4: Linux carries the spawning parent's RSS into the child's
+    ru_maxrss (measured: a child of a 300 MB parent reports 314 MB), so it would report this
+    benchmark's memory, not generate's."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        return None
+    return None
 
 
 @dataclass
@@ -100,16 +115,18 @@ def run_segment(cmd: list[str], out: Path, kill_at: int | None = None, poll: flo
     start = time.monotonic()
     with open(out.parent / f"{out.name}.log", "ab") as log:
         proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=log)
-    marks = []
-    # wait4 (never Popen.poll/wait) reaps the child, so its resource usage is not lost
+    marks, peak = [], 0.0
+    # wait4 (never Popen.poll/wait) reaps the child, so its CPU time is not lost
     while True:
         pid, status, usage = os.wait4(proc.pid, os.WNOHANG)
         if pid:
             break
+        peak = max(peak, peak_rss_mb(proc.pid) or 0.0)
         time.sleep(poll)
         done = sum(t.count() for t in tails)
         marks.append((time.monotonic() - start, done - before))
         if kill_at is not None and done >= kill_at:
+            peak = max(peak, peak_rss_mb(proc.pid) or 0.0)
             os.kill(proc.pid, signal.SIGKILL)
             pid, status, usage = os.wait4(proc.pid, 0)
             break
@@ -117,7 +134,7 @@ def run_segment(cmd: list[str], out: Path, kill_at: int | None = None, poll: flo
     wall = time.monotonic() - start
     done = sum(t.count() for t in tails)
     marks.append((wall, done - before))
-    return Segment(proc.returncode, wall, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024, done - before, marks)
+    return Segment(proc.returncode, wall, usage.ru_utime + usage.ru_stime, peak, done - before, marks)
 
 
 def plan_check(out: Path, n: int) -> dict:
