@@ -283,6 +283,38 @@ def cmd_run(args) -> int:
     return 0
 
 
+class InFlight:
+    """Samples the requests in flight over all servers (their /stats) every ``every`` seconds."""
+
+    def __init__(self, servers, every: float = 0.05):
+        import threading
+
+        self.servers, self.every, self.samples = servers, every, []
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+
+    def _run(self) -> None:
+        while not self._stop.wait(self.every):
+            try:
+                self.samples.append(sum(s.stats()["in_flight"] for s in self.servers))
+            except OSError:
+                pass
+
+    def __enter__(self) -> "InFlight":
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def summary(self) -> dict:
+        """Most requests in flight at once, and the mean while any was (generation, not start-up)."""
+        busy = [x for x in self.samples if x]
+        return {"max_in_flight": max(self.samples, default=0),
+                "mean_in_flight": round(statistics.mean(busy), 1) if busy else 0.0}
+
+
 def dialog_rate(seg: Segment) -> float:
     """Outcomes per second between 10% and 90% of the outcomes (no warm-up, no tail)."""
     total = seg.marks[-1][1]
@@ -311,7 +343,8 @@ def cmd_sweep(args) -> int:
                 n = max(args.min_plans, args.plans_per_slot * c)
                 out = work / f"c{c}-r{rep}"
                 cpu0 = server_cpu(servers)
-                seg = run_segment(generate_cmd(out, n, urls, c, c, args.timeout, seeds, args.code), out, poll=0.05)
+                with InFlight(servers) as flight:
+                    seg = run_segment(generate_cmd(out, n, urls, c, c, args.timeout, seeds, args.code), out, poll=0.05)
                 if seg.rc != 0:
                     raise SystemExit(f"concurrency {c}: generate failed with {seg.rc} (see {out}.log)")
                 check = plan_check(out, n)
@@ -319,7 +352,7 @@ def cmd_sweep(args) -> int:
                              "wall_s": round(seg.wall, 1), "cpu_s": round(seg.cpu, 1),
                              "cpu_ms_per_dialog": round(1000 * seg.cpu / n, 2),
                              "servers_cpu_s": round(server_cpu(servers) - cpu0, 1),
-                             "peak_rss_mb": round(seg.maxrss_mb, 1), "check": check})
+                             "peak_rss_mb": round(seg.maxrss_mb, 1), **flight.summary(), "check": check})
                 print(json.dumps(rows[-1]), flush=True)
                 if any(check.values()):
                     print(f"FAIL: lost or duplicated plans at concurrency {c}", file=sys.stderr)
