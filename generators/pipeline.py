@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import sys
 import time
-from itertools import islice
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any, Callable
 
@@ -209,6 +209,7 @@ def run_generation(config: GenerationConfig, train=None, backend=None,
         extra["external_costs"] = external_costs(config, len(seeds))
         if len(seeds) < config.n:
             log(f"only {len(seeds)} seeds could be made; seeds are reused in turn")
+
         def plans():  # made afresh on each pass, one at a time: memory stays flat in n
             return iter_plans(seeds, pool, config.n, seed=config.seed)
 
