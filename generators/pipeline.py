@@ -7,14 +7,16 @@ are skipped), stops cleanly at a token budget, and can estimate calls and tokens
 from __future__ import annotations
 
 import sys
+import time
 from dataclasses import asdict, dataclass, field
+from itertools import islice
 from pathlib import Path
 from typing import Any, Callable
 
 from solid_bench.errors import UserError
 
 from .instructions import InstructionBook
-from .plans import make_plans, sequence_pool
+from .plans import iter_plans, sequence_pool
 from .registry import GENERATORS
 from .runfolder import RunFolder
 from .seeding import SelfSeeder, load_seed_file
@@ -79,6 +81,24 @@ class GenerationConfig:
         return {k: getattr(self, k) for k in keep}
 
 
+#: While generating, manifest.json is rewritten at most this often (it is always written at the end,
+#: and on an interrupt); counts are rebuilt from dialogs.jsonl and rejected.jsonl on every resume.
+MANIFEST_SECONDS = 2.0
+
+
+def public_config(config: GenerationConfig) -> dict[str, Any]:
+    """The config as manifest.json records it: server URLs without credentials or query strings."""
+    from solid_bench.llm.urls import public_urls
+
+    out = asdict(config)
+    out["base_url"] = public_urls(config.base_url)
+    options = dict(out["backend_options"])
+    if isinstance(options.get("base_url"), str):
+        options["base_url"] = public_urls(options["base_url"])
+    out["backend_options"] = options
+    return out
+
+
 def open_llm(config: GenerationConfig, folder: Path):
     """The backend named in ``config``, wrapped in the SQLite cache of the run folder when asked."""
     options = dict(config.backend_options)
@@ -141,10 +161,12 @@ def _outcomes(generator, plans, batch_size: int, admit: Callable[[], bool]):
     if hasattr(generator, "stream"):
         yield from generator.stream(plans, batch_size, admit)
         return
-    for i in range(0, len(plans), batch_size):
-        if not admit():
+    plans = iter(plans)
+    while admit():
+        chunk = list(islice(plans, batch_size))
+        if not chunk:
             return
-        yield generator.generate(plans[i:i + batch_size])
+        yield generator.generate(chunk)
 
 
 def run_generation(config: GenerationConfig, train=None, backend=None,
@@ -173,10 +195,11 @@ def run_generation(config: GenerationConfig, train=None, backend=None,
     status = "running"
 
     def manifest(state: str) -> dict:
-        return folder.write_manifest(identity=config.identity(), config=asdict(config), model=model,
+        return folder.write_manifest(identity=config.identity(), config=public_config(config), model=model,
                                      status=state, extra=extra)
 
     try:
+        manifest("running")  # the identity is on disk before any work, so a resume is checked against it
         log(f"self-seeding {config.n} seeds with {config.backend} ({model})")
         seeder = SelfSeeder(llm, folder.path, folder.meter, seed=config.seed, batch_size=config.batch_size,
                             names_per_request=config.names_per_request,
@@ -186,17 +209,21 @@ def run_generation(config: GenerationConfig, train=None, backend=None,
         extra["external_costs"] = external_costs(config, len(seeds))
         if len(seeds) < config.n:
             log(f"only {len(seeds)} seeds could be made; seeds are reused in turn")
-        plans = make_plans(seeds, pool, config.n, seed=config.seed)
+
+        def plans():  # made afresh on each pass, one at a time: memory stays flat in n
+            return iter_plans(seeds, pool, config.n, seed=config.seed)
+
         book = InstructionBook(folder.path / "instructions.json")
         generator = generator_cls(llm, book, folder.meter, seed=config.seed, max_new_tokens=config.max_new_tokens,
                                   temperature=config.temperature, retries=config.retries, history=config.history)
-        merged = book.ensure(generator.needed_instructions(plans), llm, folder.meter)
+        merged = book.ensure(generator.needed_instructions(plans()), llm, folder.meter)
         if merged:
             log(f"merged {merged} multi-intent instructions")
-        done = folder.done_plan_ids()
-        todo = [p for p in plans if p.plan_id not in done]
-        total, finished = len(plans), len(plans) - len(todo)
-        log(f"{finished} of {total} plans already done; generating {len(todo)}, up to {config.batch_size} at a time")
+        total = config.n
+        finished = sum(1 for p in plans() if folder.is_done(p.plan_id))
+        todo = (p for p in plans() if not folder.is_done(p.plan_id))
+        log(f"{finished} of {total} plans already done; generating {total - finished}, "
+            f"up to {config.batch_size} at a time")
         if progress:
             progress(finished, total)
         from solid_bench.schema import dialog_to_dict
@@ -204,11 +231,14 @@ def run_generation(config: GenerationConfig, train=None, backend=None,
         def budget_left() -> bool:
             return config.budget_tokens is None or folder.meter.spent_tokens < config.budget_tokens
 
+        written = time.monotonic()
         for dialogs, rejected in _outcomes(generator, todo, config.batch_size, budget_left):
             # written as each dialog finishes: an interrupt loses at most the dialogs in flight
             folder.append([dialog_to_dict(d) for d in dialogs], rejected)
             finished += len(dialogs) + len(rejected)
-            manifest("running")
+            if time.monotonic() - written >= MANIFEST_SECONDS:  # the files are the truth; the manifest a summary
+                manifest("running")
+                written = time.monotonic()
             if progress:
                 progress(finished, total)
         status = "complete" if finished >= total else "budget_reached"
@@ -241,7 +271,6 @@ def estimate(config: GenerationConfig, train, retry_rate: float = 0.15, na_rate:
              names_per_request: int | None = None, n_types: int = 10, utterance_words: int = 45) -> dict:
     """Calls and tokens a run would need, from the plans alone (no LLM call; an upper bound when resuming)."""
     from .instructions import SINGLE, InstructionBook
-    from .plans import DialogPlan
     from .prompts import ATTRIBUTES, BACKGROUND, ENTITY_NAMES, ENTITY_TYPES, MERGE, STARTER, turn_messages
     from solid_bench.schema import Seed
 
@@ -263,8 +292,11 @@ def estimate(config: GenerationConfig, train, retry_rate: float = 0.15, na_rate:
     }
     pool = sequence_pool(train, config.max_turns, config.min_count)
     dummy = Seed("Name Here", "Software Product", "price", filler, "How much does it cost?")
-    plans: list[DialogPlan] = make_plans([dummy], pool, n, seed=config.seed)
-    combos = {(tuple(sorted(i)), r) for p in plans for r, i in p.turns if len(i) > 1}
+
+    def plans():  # made afresh on each pass, one at a time: n may be 10^5 or more
+        return iter_plans([dummy], pool, n, seed=config.seed)
+
+    combos = {(tuple(sorted(i)), r) for p in plans() for r, i in p.turns if len(i) > 1}
     stages: dict[str, dict] = {}
     for name, (calls, prompt_words) in seeding_calls.items():
         stages[f"seeding.{name}"] = {"llm_calls": calls, "prompt_words": calls * prompt_words,
@@ -275,8 +307,9 @@ def estimate(config: GenerationConfig, train, retry_rate: float = 0.15, na_rate:
     book = InstructionBook(None)
     base = sum(len(c.split()) for _, c in turn_messages([], "agent", entity_name="Name Here", entity_type="Software Product",
                                                          attribute="price", background=filler, instruction=""))
-    calls = prompt_words = 0
-    for p in plans:
+    calls = prompt_words = turns_total = 0
+    for p in plans():
+        turns_total += p.n_turns
         for t, (role, intents) in enumerate(p.turns):
             if t == 0 and role == "user" and intents == ("OQ",):
                 continue
@@ -289,6 +322,6 @@ def estimate(config: GenerationConfig, train, retry_rate: float = 0.15, na_rate:
         s["prompt_tokens"] = round(s["prompt_words"] * TOKENS_PER_WORD)
         s["completion_tokens"] = round(s["completion_words"] * TOKENS_PER_WORD)
     total = {k: sum(s[k] for s in stages.values()) for k in ("llm_calls", "prompt_tokens", "completion_tokens")}
-    return {"n": n, "mean_turns": sum(p.n_turns for p in plans) / n, "stages": stages, "total": total,
+    return {"n": n, "mean_turns": turns_total / n, "stages": stages, "total": total,
             "assumptions": {"retry_rate": retry_rate, "na_rate": na_rate, "tokens_per_word": TOKENS_PER_WORD,
                             "utterance_words": utterance_words}}

@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 from collections import Counter
 from dataclasses import dataclass
-from typing import Iterable, Sequence
+from typing import Iterable, Iterator, Sequence
 
 from solid_bench.errors import UserError
 from solid_bench.schema import Dialog, Seed, join_labels
@@ -57,17 +57,24 @@ def sequence_pool(train, max_turns: int | None = None, min_count: int = 1) -> li
     return pool
 
 
-def make_plans(seeds: Sequence[Seed], pool: Sequence[tuple[Turn, ...]], n: int, seed: int = 0,
-               prefix: str = "plan") -> list[DialogPlan]:
-    """``n`` plans: plan i takes seed i (cycling when there are fewer seeds) and a sequence drawn
-    with a generator seeded by (seed, i)."""
+def iter_plans(seeds: Sequence[Seed], pool: Sequence[tuple[Turn, ...]], n: int, seed: int = 0,
+               prefix: str = "plan") -> Iterator[DialogPlan]:
+    """``n`` plans, made one at a time (memory does not grow with ``n``): plan i takes seed i
+    (cycling when there are fewer seeds) and a sequence drawn with a generator seeded by (seed, i)."""
     if not seeds:
         raise UserError("No seeds to plan dialogs with; self-seeding produced nothing usable.")
-    plans = []
-    for i in range(n):
+
+    def plan(i: int) -> DialogPlan:
         rng = random.Random(f"{seed}:{i}")
-        plans.append(DialogPlan(f"{prefix}-{i:06d}", seeds[i % len(seeds)], pool[rng.randrange(len(pool))]))
-    return plans
+        return DialogPlan(f"{prefix}-{i:06d}", seeds[i % len(seeds)], pool[rng.randrange(len(pool))])
+
+    return map(plan, range(n))
+
+
+def make_plans(seeds: Sequence[Seed], pool: Sequence[tuple[Turn, ...]], n: int, seed: int = 0,
+               prefix: str = "plan") -> list[DialogPlan]:
+    """The ``n`` plans of ``iter_plans`` as a list."""
+    return list(iter_plans(seeds, pool, n, seed, prefix))
 
 
 def combination_counts(dialogs: Iterable[Dialog]) -> Counter:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field, fields
 from typing import Protocol, Sequence, runtime_checkable
 
 
@@ -27,8 +27,12 @@ class Request:
         return [{"role": r, "content": c} for r, c in self.messages]
 
     def cache_key(self, model_id: str) -> str:
-        """Stable hash of model, messages and decoding parameters (the SQLite cache key)."""
-        payload = json.dumps({"model": model_id, **asdict(self)}, sort_keys=True, ensure_ascii=False)
+        """Stable hash of model, messages and decoding parameters (the SQLite cache key).
+
+        Every field goes in, read shallowly: the JSON is the same as that of ``asdict(self)``
+        (tuples encode as lists either way) at half the cost, which counts at 10^6 requests."""
+        params = {f.name: getattr(self, f.name) for f in fields(self)}
+        payload = json.dumps({"model": model_id, **params}, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 

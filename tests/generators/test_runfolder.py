@@ -169,3 +169,20 @@ def test_dialogs_are_written_as_they_finish_and_an_interrupt_loses_only_those_in
     assert json.loads((out / "manifest.json").read_text())["status"] == "interrupted"
     run_generation(config, train=tiny_train, backend=FakeBackend(), log=lambda m: None)
     assert sorted(_plan_ids(out)) == [f"plan-{i:06d}" for i in range(12)]  # each exactly once
+
+
+def test_plan_ids_are_a_compact_exact_set():
+    from solid_bench.generators.runfolder import PlanIds
+
+    ids = PlanIds()
+    for plan_id in ["plan-000042", "plan-000042", "plan-7", "odd id", "plan-000000", "run2-0009", "plan-12345678"]:
+        ids.add(plan_id)
+    assert len(ids) == 6
+    assert sorted(ids) == ["odd id", "plan-000000", "plan-000042", "plan-12345678", "plan-7", "run2-0009"]
+    assert "plan-000042" in ids and "plan-00042" not in ids and "plan-000043" not in ids and "plan-8" not in ids
+    assert "run2-9" not in ids and "run2-0009" in ids and "odd id" in ids
+    many = PlanIds()
+    for i in range(100_000):
+        many.add(f"plan-{i:06d}")
+    assert len(many) == 100_000 and "plan-099999" in many and "plan-100000" not in many
+    assert sum(len(b) for b in many._bits.values()) == 12_500  # one bit per plan

@@ -126,3 +126,11 @@ def test_backend_returning_wrong_count_is_an_error(tmp_path):
 
     with pytest.raises(RuntimeError, match="returned 0 completions for 1"):
         CachedBackend(Broken(), tmp_path / "c.sqlite").complete([req("a")])
+
+
+def test_the_cache_key_of_a_fixed_request_never_changes():
+    # the digest of json.dumps({"model": "m", **asdict(request)}, sort_keys=True, ensure_ascii=False):
+    # cache files written before the faster key function still hit
+    r = Request.chat(("system", "Be brief."), ("user", "Héllo?"), max_new_tokens=7, temperature=0.5, top_p=0.9,
+                     seed=3, stop=("\nUser:",))
+    assert r.cache_key("m") == "dcbbfa579bf64b434adfd6a6e21ad02a99c1d3c393be956b1fc20fd756e0e838"

@@ -1,4 +1,5 @@
-"""The openai backend against a fake OpenAI-compatible server in a thread, and the real llama.cpp server."""
+"""The openai backend against real HTTP servers: a small one in a thread (echoes, records what it
+saw), the fake OpenAI server process (solid_bench.llm.fakeserver: faults, hangs) and llama.cpp."""
 
 from __future__ import annotations
 
@@ -21,11 +22,16 @@ from solid_bench.llm.cache import CachedBackend
 SECRET = "sk-test-SECRET-do-not-leak-0123456789"
 
 
+class _Listening(ThreadingHTTPServer):
+    request_queue_size = 256  # not the default 5: dozens of clients connect at once in these tests
+
+
 class FakeServer:
     """A tiny OpenAI-compatible server: echoes the last message, can fail, records what it saw."""
 
-    def __init__(self, fail_first=0, fail_status=503, usage=True, delay=0.0, name="fake"):
+    def __init__(self, fail_first=0, fail_status=503, usage=True, delay=0.0, name="fake", malformed_first=0):
         self.fail_first, self.fail_status, self.usage, self.delay, self.name = fail_first, fail_status, usage, delay, name
+        self.malformed_first = malformed_first
         self.bodies, self.auth, self.times = [], [], []
         self.in_flight = self.max_in_flight = 0
         self.lock = threading.Lock()
@@ -53,6 +59,7 @@ class FakeServer:
                     outer.auth.append(self.headers.get("Authorization"))
                     outer.times.append(time.monotonic())
                     failing = len(outer.bodies) <= outer.fail_first
+                    malformed = len(outer.bodies) <= outer.malformed_first
                     outer.in_flight += 1
                     outer.max_in_flight = max(outer.max_in_flight, outer.in_flight)
                 time.sleep(outer.delay)
@@ -66,9 +73,15 @@ class FakeServer:
                 payload = {"choices": [{"message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]}
                 if outer.usage:
                     payload["usage"] = {"prompt_tokens": 11, "completion_tokens": 7, "total_tokens": 18}
+                if malformed:  # a body cut off in the middle, with a matching length
+                    data = json.dumps(payload).encode()[:25]
+                    self.send_response(200)
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    return self.wfile.write(data)
                 self._send(200, payload)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = _Listening(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/v1"
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -156,16 +169,118 @@ def test_concurrency_is_bounded_and_used():
     assert wall < 9 * 0.15 * 0.7  # three waves of 0.15 s, not nine
 
 
-def test_round_robin_over_several_base_urls_and_failover():
-    with FakeServer(name="a") as a, FakeServer(name="b") as b:
-        backend = create_backend("openai", model="m", base_url=f"{a.url},{b.url}")
-        got = backend.complete(reqs(8))
-        assert len(a.bodies) == len(b.bodies) == 4
-        assert sorted(c.meta["base_url"] for c in got) == sorted([a.url] * 4 + [b.url] * 4)
+def dialog_turns(d, t):
+    """Turn ``t`` of dialog ``d`` as SOLID lays it out: the dialog's context first, then its history."""
+    history = [(("user", "assistant")[k % 2], f"utterance {k} of dialog {d}") for k in range(t + 1)]
+    return Request.chat(("system", f"Dialog {d} is about entity number {d}."), *history, ("user", "Next message?"),
+                        max_new_tokens=5)
+
+
+def test_a_dialogs_turns_go_to_one_server_and_dialogs_spread():
+    with FakeServer(name="a") as a, FakeServer(name="b") as b, FakeServer(name="c") as c:
+        backend = create_backend("openai", model="m", base_url=f"{a.url},{b.url},{c.url}", max_concurrency=8)
+        where: dict[int, set] = {}
+        for t in range(4):  # one call per turn, 30 dialogs each, as SOLID's continuous batches do
+            got = backend.complete([dialog_turns(d, t) for d in range(30)])
+            for d, comp in enumerate(got):
+                where.setdefault(d, set()).add(comp.meta["base_url"])
+        assert all(len(urls) == 1 for urls in where.values())  # every turn of a dialog on its server
+        assert {u for urls in where.values() for u in urls} == {a.url, b.url, c.url}  # and all servers used
+        assert len(a.bodies) + len(b.bodies) + len(c.bodies) == 120
+        assert backend.route(dialog_turns(7, 0)) == backend.route(dialog_turns(7, 3))
+        assert sorted(backend.route(dialog_turns(7, 0))) == [0, 1, 2]
+
+
+def test_one_hot_prefix_is_spread_by_the_load_bound():
+    from solid_bench.llm.backends.openai_backend import load_cap
+
+    assert [load_cap(c, n) for c, n in ((256, 4), (32, 2), (8, 3), (1, 2))] == [89, 29, 9, 4]
+    # slow servers (2 s), so all 32 requests are in flight at once
+    with FakeServer(name="a", delay=2.0) as a, FakeServer(name="b", delay=2.0) as b:
+        backend = create_backend("openai", model="m", base_url=f"{a.url},{b.url}", max_concurrency=32)
+        same = [Request.chat(("system", "one shared prompt"), ("user", "same"), max_new_tokens=5, seed=i)
+                for i in range(32)]
+        got = backend.complete(same)
+    assert len(got) == 32 and {c.meta["attempts"] for c in got} == {1}
+    first, other = (a, b) if len(a.bodies) > len(b.bodies) else (b, a)
+    # 32 in flight over 2 servers: ceil(16 + 3 * 4) + 1 = 29 on the preferred one, the other 3 spill over
+    assert (len(first.bodies), first.max_in_flight, len(other.bodies)) == (29, 29, 3)
+
+
+def test_a_retry_goes_to_the_next_server():
+    with FakeServer(name="b") as b:
         dead = f"http://127.0.0.1:{free_port()}/v1"
         backend = create_backend("openai", model="m", base_url=[dead, b.url], backoff=0.01)
-        got = backend.complete(reqs(4))
-    assert [c.text for c in got] == [f"b:q{i}" for i in range(4)]
+        got = backend.complete(reqs(8))
+    assert [c.text for c in got] == [f"b:q{i}" for i in range(8)]
+    attempts = [c.meta["attempts"] for c in got]
+    assert set(attempts) == {1, 2}  # those whose prefix preferred the dead server took a second try
+    assert {c.meta["base_url"] for c in got} == {b.url}
+
+
+def test_a_200_that_is_not_json_is_retried_then_named():
+    with FakeServer(malformed_first=2) as srv:
+        backend = create_backend("openai", model="m", base_url=srv.url, retries=3, backoff=0.01)
+        got = backend.complete(reqs(1))
+    assert got[0].text == "fake:q0" and got[0].meta["attempts"] == 3
+    from solid_bench.llm.fakeserver import Behaviour, fleet
+
+    with fleet(1, Behaviour(malformed_rate=1.0)) as [srv]:
+        backend = create_backend("openai", model="fake-llm", base_url=srv.url, retries=2, backoff=0.01)
+        with pytest.raises(UserError) as err:
+            backend.complete(reqs(1))
+        assert srv.stats()["malformed"] == 3
+    assert str(err.value).startswith(f"{srv.url} answered HTTP 200 with a body that is not JSON (")
+    assert str(err.value).endswith("after 3 tries: check that --base-url points at an OpenAI-compatible server "
+                                   "and that it is healthy.")
+
+
+def test_a_read_timeout_is_reported_as_a_timeout():
+    from solid_bench.llm.fakeserver import Behaviour, fleet
+
+    with fleet(1, Behaviour(hang_rate=1.0, hang_seconds=5.0)) as [srv]:
+        backend = create_backend("openai", model="fake-llm", base_url=srv.url, timeout=0.3, retries=1, backoff=0.01)
+        t0 = time.monotonic()
+        with pytest.raises(UserError) as err:
+            backend.complete(reqs(1))
+        wall = time.monotonic() - t0
+    assert str(err.value) == (f"{srv.url} did not answer within 0.3 s (ReadTimeout) after 2 tries: raise the limit "
+                              "with --option timeout=SECONDS, send fewer requests at once, or check the server.")
+    assert 0.6 <= wall < 4.0  # two tries of 0.3 s, not the server's 5 s hang
+
+
+def test_keep_alive_connections_are_reused_and_a_closed_one_is_replaced():
+    from solid_bench.llm.fakeserver import fleet
+
+    with fleet(1) as [srv]:
+        backend = create_backend("openai", model="fake-llm", base_url=srv.url, max_concurrency=1)
+        for _ in range(5):
+            backend.complete(reqs(4))
+        assert srv.stats()["connections"] == 2  # one for the 20 requests, one for this stats call
+    # a server that keeps HTTP/1.1 connections open but drops them when idle
+    with FakeServer() as closing:
+        closing.httpd.RequestHandlerClass.protocol_version = "HTTP/1.1"
+        original = closing.httpd.RequestHandlerClass.do_POST
+
+        def post_then_drop(handler):
+            original(handler)
+            handler.close_connection = True  # no "Connection: close" header: the client learns on reuse
+
+        closing.httpd.RequestHandlerClass.do_POST = post_then_drop
+        backend = create_backend("openai", model="m", base_url=closing.url, max_concurrency=1, retries=0)
+        got = [backend.complete(reqs(1))[0] for _ in range(3)]
+    assert [c.meta["attempts"] for c in got] == [1, 1, 1] and len(closing.bodies) == 3
+
+
+def test_credentials_in_the_url_are_sent_as_basic_auth():
+    import base64
+
+    with FakeServer() as srv:
+        url = srv.url.replace("http://", f"http://user:{SECRET}@")
+        backend = create_backend("openai", model="m", base_url=url)
+        got = backend.complete(reqs(1))
+    assert srv.auth == ["Basic " + base64.b64encode(f"user:{SECRET}".encode()).decode()]
+    assert got[0].meta["base_url"] == srv.url and SECRET not in repr(backend)
 
 
 def test_api_key_is_sent_but_never_leaked(tmp_path, monkeypatch, caplog, capsys):
