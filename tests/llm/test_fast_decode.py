@@ -279,13 +279,23 @@ def test_prefix_reuse_inside_one_batch_and_sampled(tiny_model, prefill_mode):
     assert again.text == got[-1].text and again.meta["prefilled_tokens"] == 1
 
 
-def test_prefill_over_a_cached_prefix_equals_a_full_prefill(tiny_model):
-    """Logits and keys/values to tolerance, float32, prompts longer than one attention block."""
+def test_prefill_over_a_cached_prefix_equals_a_full_prefill(tiny_model, monkeypatch):
+    """Logits and keys/values to tolerance, float32, prompts longer than one attention block; the
+    prefill over cached keys runs the block attention (not the SDPA fallback)."""
     from transformers import AutoModelForCausalLM
 
+    from solid_bench.llm import fast_decode
     from solid_bench.llm.fast_decode import _cache_keyword, _prefill, enable
     from solid_bench.llm.prefix_cache import PrefixCache
 
+    shapes = []
+
+    def blocks(query, key, *args, **kwargs):
+        shapes.append((query.shape[2], key.shape[2]))
+        return causal_blocks(query, key, *args, **kwargs)
+
+    causal_blocks = fast_decode._causal_blocks
+    monkeypatch.setattr(fast_decode, "_causal_blocks", blocks)
     model = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).eval()
     assert enable(model)
     gen = torch.Generator().manual_seed(0)
@@ -297,6 +307,7 @@ def test_prefill_over_a_cached_prefix_equals_a_full_prefill(tiny_model):
         parts, logits, reused = _prefill(model, [b], "cpu", arg, cache)
         full_parts, full_logits, full_reused = _prefill(model, [b], "cpu", arg, None)
     assert reused == [150] and full_reused == [0]
+    assert shapes == [(200, 200)] * 2 + [(60, 210)] * 2 + [(210, 210)] * 2  # a, b over a's prefix, b in full
     torch.testing.assert_close(logits, full_logits, rtol=1e-4, atol=1e-4)
     for got, ref in zip(parts[0][0].layers, full_parts[0][0].layers):
         assert got.keys.shape == ref.keys.shape == (1, 2, 210, 8)
