@@ -19,7 +19,10 @@ turn prefixes): ``--n`` dialogs of ``--turns`` turns, continuous batches of ``--
 prompt is a fixed system prompt, a per-dialog ~``--background-words`` background, the previous turns'
 questions and replies, then a short per-turn instruction.
 
-Run: OMP_NUM_THREADS=1 python benchmarks/prefix_reuse.py --seeds runs/bench/seeds.jsonl --n 32 --batch-size 32 --dtype bfloat16
+``--prefill L,P`` measures the mechanism alone instead: CPU seconds to prefill one random L-token
+prompt in full and with its first P tokens cached (median of ``--repeats``).
+
+Run: OMP_NUM_THREADS=1 python benchmarks/prefix_reuse.py --seeds runs/bench/seeds.jsonl --n 32 --batch-size 32
 """
 
 from __future__ import annotations
@@ -101,6 +104,33 @@ def synthetic_side(llm, n: int, turns: int, batch_size: int, max_new_tokens: int
             "plans_per_hour": 3600 * n / wall, "calls": calls}
 
 
+def prefill_only(llm, length: int, cached: int, repeats: int, mb: float) -> dict:
+    """CPU seconds of a full prefill of a random ``length``-token prompt and of one over its first ``cached`` tokens."""
+    import torch
+
+    from solid_bench.llm.fast_decode import _cache_keyword, _prefill
+    from solid_bench.llm.prefix_cache import PrefixCache
+
+    model, _ = llm.load()
+    arg, gen = _cache_keyword(model), torch.Generator().manual_seed(0)
+    vocab = model.config.vocab_size
+    first = torch.randint(100, vocab, (length,), generator=gen).tolist()
+    prompt = first[:cached] + torch.randint(100, vocab, (length - cached,), generator=gen).tolist()
+    full, reuse = [], []
+    with torch.inference_mode():
+        for _ in range(repeats):
+            t = time.process_time()
+            _prefill(model, [prompt], "cpu", arg, None)
+            full.append(time.process_time() - t)
+            cache = PrefixCache(int(mb * 2**20))
+            _prefill(model, [first], "cpu", arg, cache)
+            t = time.process_time()
+            _, _, reused = _prefill(model, [prompt], "cpu", arg, cache)
+            reuse.append(time.process_time() - t)
+            assert reused == [cached], reused
+    return {"full": statistics.median(full), "reuse": statistics.median(reuse), "runs_full": full, "runs_reuse": reuse}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", type=Path, help="seeds JSONL with every field filled (SOLID workload)")
@@ -116,10 +146,11 @@ def main() -> None:
     ap.add_argument("--prefix-cache-mb", type=float, default=None, help="cache budget (default: the backend's)")
     ap.add_argument("--model", default=None)
     ap.add_argument("--dtype", default="auto", help="model dtype (auto: fp32 on CPU)")
+    ap.add_argument("--prefill", default=None, metavar="L,P", help="time one L-token prefill with P tokens cached")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
-    if not args.synthetic and args.seeds is None:
-        ap.error("give --seeds FILE (SOLID) or --synthetic")
+    if not args.synthetic and args.seeds is None and args.prefill is None:
+        ap.error("give --seeds FILE (SOLID), --synthetic or --prefill L,P")
 
     from solid_bench.llm import create_backend
     from solid_bench.llm.backends.transformers_backend import PREFIX_CACHE_MB
@@ -128,6 +159,13 @@ def main() -> None:
     llm = create_backend("transformers", args.model, batch_size=args.batch_size, ignore_eos=args.ignore_eos,
                          dtype=args.dtype, decode_loop="fast")
     llm.load()
+    if args.prefill:
+        length, cached = (int(x) for x in args.prefill.split(","))
+        got = prefill_only(llm, length, cached, args.repeats, mb)
+        print(f"model {llm.model_id}; dtype {args.dtype}; CPU s, median of {args.repeats}: full prefill of {length} "
+              f"tokens {got['full']:.2f}, the last {length - cached} over {cached} cached {got['reuse']:.2f} "
+              f"({got['full'] / got['reuse']:.1f}x)")
+        return
     runs: dict[str, list[dict]] = {"off": [], "on": []}
     texts: dict[str, list[list[str]]] = {"off": [], "on": []}
     tmp = Path(tempfile.mkdtemp(prefix="prefix-reuse-"))

@@ -329,7 +329,7 @@ def _prefill(model, batch_ids, device, cache_arg: str, prefix_cache=None):
                 prefix_cache.insert(prompt, functools.partial(_states, cache, row, longest - len(prompt)))
         return [(cache, list(range(len(batch_ids))), longest)], out.logits[:, -1].float(), [0] * len(batch_ids)
     parts, last, reused = [], [], []
-    for row, prompt in enumerate(batch_ids):  # no padding: causal attention without a mask
+    for row, prompt in enumerate(batch_ids):  # no padding: plain causal attention (over any reused keys)
         cache = DynamicCache()
         n, kv = prefix_cache.longest(prompt, limit=len(prompt) - 1) if prefix_cache is not None else (0, None)
         for layer in range(kv.shape[0] if n else 0):
