@@ -15,14 +15,17 @@ spends its time where batching does not help:
 
 So :func:`generate` prefills each prompt on its own (no padding; causal attention computed block
 by block, ~3x faster than the CPU flash kernel; prompts of at most ``PADDED_PREFILL_MAX_TOKENS``
-tokens go in one padded batch instead), copies the per-prompt caches once into one
+tokens go in one padded batch instead), starting after the longest prefix whose keys/values an
+optional :class:`~.prefix_cache.PrefixCache` holds from earlier prompts (consecutive turns of a
+dialog share most of their prompt), copies the per-prompt caches once into one
 left-padded, preallocated buffer per layer, and decodes all rows together with
 :func:`grouped_attention` (registered with transformers' ``AttentionInterface`` as
 ``"sdpa_grouped"``; anything it does not cover goes to transformers' own SDPA function).
 Finished rows leave the batch; tokens are drawn by inverse CDF.
 
 Decoding matches the backend's ``generate`` configuration: greedy at temperature 0, else
-temperature then nucleus (top-p) sampling from a generator seeded per call, no top-k, no
+temperature then nucleus (top-p) sampling from one generator per row, seeded with that row's seed
+(a row's draws do not depend on the other rows of its batch), no top-k, no
 repetition penalty; end-of-sequence tokens are suppressed for the first ``min_new_tokens`` steps;
 a row stops at an end-of-sequence token or when its text contains a stop string. Greedy outputs
 equal ``model.generate``'s on a float32 model (tests/llm/test_fast_decode.py).
@@ -39,6 +42,7 @@ import inspect
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from typing import NamedTuple
 
 NAME = "sdpa_grouped"
 
@@ -46,8 +50,9 @@ NAME = "sdpa_grouped"
 def grouped_attention(module, query, key, value, attention_mask, dropout: float = 0.0,
                       scaling: float | None = None, is_causal: bool | None = None, **kwargs):
     """Attention in transformers' functional layout: query ``[B, H, q, D]``, key/value ``[B, KVH, k, D]``;
-    returns ``([B, q, H, D], None)``. Own paths for a single query token (decoding) and for an unmasked
-    causal prefill; anything else goes to transformers' SDPA function."""
+    returns ``([B, q, H, D], None)``. Own paths for a single query token (decoding) and for an unpadded
+    causal prefill, with or without cached keys before the queries (prefix reuse); anything else goes to
+    transformers' SDPA function."""
     from transformers.integrations.sdpa_attention import sdpa_attention_forward
 
     batch, heads, q_len, dim = query.shape
@@ -59,7 +64,7 @@ def grouped_attention(module, query, key, value, attention_mask, dropout: float 
     if plain and q_len == 1:
         return _single_query(query, key, value, attention_mask, scale), None
     causal = is_causal if is_causal is not None else getattr(module, "is_causal", True)
-    if plain and causal and attention_mask is None and k_len == q_len:
+    if plain and causal and _plain_causal(attention_mask, batch, q_len, k_len):
         return _causal_blocks(query, key, value, scale), None
     return sdpa_attention_forward(module, query, key, value, attention_mask, dropout=dropout,
                                   scaling=scaling, is_causal=is_causal, **kwargs)
@@ -84,27 +89,45 @@ def _single_query(query, key, value, attention_mask, scale: float):
     return out.reshape(batch, heads, 1, dim).transpose(1, 2).contiguous()
 
 
+def _plain_causal(attention_mask, batch: int, q_len: int, k_len: int) -> bool:
+    """True when ``attention_mask`` only says "causal, queries are the last ``q_len`` of ``k_len`` keys".
+
+    Without cached keys transformers passes None (SDPA's own ``is_causal``); with cached keys before
+    the queries it builds this boolean mask (lower-right aligned), which :func:`_causal_blocks`
+    applies without reading it. Anything else (padding, other patterns) returns False."""
+    import torch
+
+    if attention_mask is None:
+        return k_len == q_len
+    if (attention_mask.dtype != torch.bool or k_len < q_len or attention_mask.dim() != 4
+            or attention_mask.shape[0] not in (1, batch) or tuple(attention_mask.shape[1:]) != (1, q_len, k_len)):
+        return False
+    causal = torch.ones(q_len, k_len, dtype=torch.bool, device=attention_mask.device).tril(k_len - q_len)
+    return torch.equal(attention_mask, causal.expand_as(attention_mask))
+
+
 def _causal_blocks(query, key, value, scale: float, block: int = 128):
-    """Causal attention without padding, in query blocks of ``block`` tokens: block i only looks at the
-    keys up to its end, so about half of the score matrix is never computed. On one CPU thread this
-    is ~3x faster than PyTorch's CPU flash kernel for 200-500 tokens (bf16, 9 query / 3 key heads)."""
+    """Causal attention without padding, in query blocks of ``block`` tokens; the queries are the last
+    ``q`` of the ``k`` keys (``k > q`` when earlier keys come from a cache). A block only looks at the keys
+    up to its end, so about half of the score matrix is never computed. On one CPU thread this is ~3x
+    faster than PyTorch's CPU flash kernel for 200-500 tokens (bf16, 9 query / 3 key heads)."""
     import torch
 
     batch, heads, length, dim = query.shape
-    kv_heads = key.shape[1]
-    group, rows = heads // kv_heads, batch * kv_heads
+    kv_heads, k_len = key.shape[1], key.shape[2]
+    group, rows, past = heads // kv_heads, batch * kv_heads, k_len - length
     q = query.reshape(rows, group, length, dim)
-    k = key.reshape(rows, length, dim)
-    v = value.reshape(rows, length, dim)
+    k = key.reshape(rows, k_len, dim)
+    v = value.reshape(rows, k_len, dim)
     out = query.new_empty(rows, group, length, dim)
     for start in range(0, length, block):
         end = min(length, start + block)
-        n = end - start
-        future = torch.ones(n, end, dtype=torch.bool, device=query.device).triu(start + 1)  # key after query
-        scores = torch.bmm(q[:, :, start:end].reshape(rows, group * n, dim), k[:, :end].transpose(1, 2)).float()
-        scores = scores.view(rows, group, n, end).mul_(scale).masked_fill_(future, float("-inf"))
-        probs = torch.softmax(scores, dim=-1).to(value.dtype).view(rows, group * n, end)
-        out[:, :, start:end] = torch.bmm(probs, v[:, :end]).view(rows, group, n, dim)
+        n, seen = end - start, past + end
+        future = torch.ones(n, seen, dtype=torch.bool, device=query.device).triu(past + start + 1)  # key after query
+        scores = torch.bmm(q[:, :, start:end].reshape(rows, group * n, dim), k[:, :seen].transpose(1, 2)).float()
+        scores = scores.view(rows, group, n, seen).mul_(scale).masked_fill_(future, float("-inf"))
+        probs = torch.softmax(scores, dim=-1).to(value.dtype).view(rows, group * n, seen)
+        out[:, :, start:end] = torch.bmm(probs, v[:, :seen]).view(rows, group, n, dim)
     return out.view(batch, heads, length, dim).transpose(1, 2).contiguous()
 
 
@@ -168,20 +191,21 @@ def stock_attention(model):
 
 @dataclass(frozen=True)
 class Decoding:
-    """What :func:`generate` needs to know about decoding (the backend's GenerationConfig, in short)."""
+    """What :func:`generate` needs to know about decoding (the backend's GenerationConfig, in short);
+    the sampling seeds are per row, given to :func:`generate` beside it."""
 
     max_new_tokens: int
     min_new_tokens: int = 0
     temperature: float = 0.0
     top_p: float = 1.0
-    seed: int = 0
     eos_ids: tuple[int, ...] = ()
     stop: tuple[str, ...] = ()
 
 
-def sample_next(logits, decoding: Decoding, generator):
+def sample_next(logits, decoding: Decoding, generators: Sequence):
     """Next token per row from float logits ``[B, V]``: argmax at temperature 0, else temperature
-    scaling, the smallest set of tokens whose probability reaches ``top_p``, and a draw."""
+    scaling, the smallest set of tokens whose probability reaches ``top_p``, and a draw with row ``i``'s
+    own ``generators[i]`` (so a row's draws do not depend on the other rows of its batch)."""
     import torch
 
     if decoding.temperature <= 0:
@@ -196,7 +220,7 @@ def sample_next(logits, decoding: Decoding, generator):
     # inverse-CDF draw: one uniform number per row (torch.multinomial took 23 ms per step for 30 rows of
     # a 49k vocabulary on one CPU thread, this 2 ms)
     cdf = torch.softmax(logits, dim=-1).cumsum(dim=-1)
-    u = torch.rand(cdf.shape[0], 1, generator=generator, device=cdf.device) * cdf[:, -1:]
+    u = torch.cat([torch.rand(1, generator=g, device=cdf.device) for g in generators]).unsqueeze(1) * cdf[:, -1:]
     return torch.searchsorted(cdf, u).squeeze(1).clamp(max=cdf.shape[1] - 1)
 
 
@@ -270,8 +294,22 @@ def _merge_caches(parts, lengths: list[int], capacity: int):
 PADDED_PREFILL_MAX_TOKENS = 128
 
 
-def _prefill(model, batch_ids, device, cache_arg: str):
-    """Prefill the prompts; returns the parts ``[(cache, rows, width)]`` and the last logits ``[B, V]``."""
+def _states(cache, row: int, pad: int, start: int, end: int):
+    """Keys and values of a row's prompt tokens ``start:end`` (after ``pad`` left padding) as a new
+    ``[layers, 2, kv_heads, n, head_dim]`` tensor (what :class:`~.prefix_cache.PrefixCache` stores)."""
+    import torch
+
+    return torch.stack([torch.stack((layer.keys[row, :, pad + start : pad + end],
+                                     layer.values[row, :, pad + start : pad + end])) for layer in cache.layers])
+
+
+def _prefill(model, batch_ids, device, cache_arg: str, prefix_cache=None):
+    """Prefill the prompts; returns the parts ``[(cache, rows, width)]``, the last logits ``[B, V]`` and
+    per row the prompt tokens taken from ``prefix_cache`` (:class:`~.prefix_cache.PrefixCache`).
+
+    Prompts prefilled alone first look up their longest cached prefix (all but the last token at most:
+    the last one's logits are needed) and compute only the rest, over the cached keys; each prompt's
+    states are stored after its prefill, so a later prompt of the same batch can reuse them too."""
     import torch
     from transformers import DynamicCache
 
@@ -286,33 +324,56 @@ def _prefill(model, batch_ids, device, cache_arg: str):
         cache = DynamicCache()
         out = model(input_ids=ids, attention_mask=mask, position_ids=(mask.cumsum(-1) - 1).clamp(min=0),
                     use_cache=True, logits_to_keep=1, **{cache_arg: cache})
-        return [(cache, list(range(len(batch_ids))), longest)], out.logits[:, -1].float()
-    parts, last = [], []
-    for row, prompt in enumerate(batch_ids):  # no padding: causal attention without a mask
+        if prefix_cache is not None:
+            for row, prompt in enumerate(batch_ids):
+                prefix_cache.insert(prompt, functools.partial(_states, cache, row, longest - len(prompt)))
+        return [(cache, list(range(len(batch_ids))), longest)], out.logits[:, -1].float(), [0] * len(batch_ids)
+    parts, last, reused = [], [], []
+    for row, prompt in enumerate(batch_ids):  # no padding: plain causal attention (over any reused keys)
         cache = DynamicCache()
-        out = model(input_ids=torch.tensor([list(prompt)], device=device), use_cache=True, logits_to_keep=1,
-                    **{cache_arg: cache})
+        n, kv = prefix_cache.longest(prompt, limit=len(prompt) - 1) if prefix_cache is not None else (0, None)
+        for layer in range(kv.shape[0] if n else 0):
+            cache.update(kv[layer, 0].unsqueeze(0), kv[layer, 1].unsqueeze(0), layer)
+        del kv
+        out = model(input_ids=torch.tensor([list(prompt[n:])], device=device),
+                    position_ids=torch.arange(n, len(prompt), device=device).unsqueeze(0),
+                    use_cache=True, logits_to_keep=1, **{cache_arg: cache})
+        if prefix_cache is not None:
+            prefix_cache.insert(prompt, functools.partial(_states, cache, 0, 0))
         parts.append((cache, [row], len(prompt)))
         last.append(out.logits[0, -1].float())
-    return parts, torch.stack(last)
+        reused.append(n)
+    return parts, torch.stack(last), reused
 
 
-def generate(model, tokenizer, batch_ids: Sequence[Sequence[int]], decoding: Decoding) -> list[list[int]]:
-    """Generated token ids per prompt (an end-of-sequence token, when generated, ends its list).
+class Generated(NamedTuple):
+    """What :func:`generate` returns, per prompt: generated token ids (an end-of-sequence token, when
+    generated, ends its list) and how many prompt tokens came from the prefix cache."""
 
-    ``model`` must be :func:`supported` (call :func:`enable` first to get the fast attention)."""
+    tokens: list[list[int]]
+    reused: list[int]
+
+
+def generate(model, tokenizer, batch_ids: Sequence[Sequence[int]], decoding: Decoding, seeds: Sequence[int],
+             prefix_cache=None) -> Generated:
+    """Generate for each prompt; row ``i`` samples with its own generator seeded with ``seeds[i]``.
+
+    ``model`` must be :func:`supported` (call :func:`enable` first to get the fast attention);
+    ``prefix_cache`` (a :class:`~.prefix_cache.PrefixCache`, or None) is read and filled."""
     import torch
 
+    if len(seeds) != len(batch_ids):
+        raise ValueError(f"{len(seeds)} seeds for {len(batch_ids)} prompts")
     device = next(model.parameters()).device
     cache_arg = _cache_keyword(model)
-    generator = torch.Generator(device=device).manual_seed(int(decoding.seed))
+    generators = [torch.Generator(device=device).manual_seed(int(seed)) for seed in seeds]
     eos = torch.tensor(sorted(set(decoding.eos_ids)), dtype=torch.long, device=device)
     outputs: list[list[int]] = [[] for _ in batch_ids]
     if decoding.max_new_tokens <= 0 or not batch_ids:
-        return outputs
+        return Generated(outputs, [0] * len(batch_ids))
     lengths = [len(ids) for ids in batch_ids]
     with torch.inference_mode():
-        parts, logits = _prefill(model, batch_ids, device, cache_arg)
+        parts, logits, reused = _prefill(model, batch_ids, device, cache_arg, prefix_cache)
         longest = max(lengths)
         capacity = longest + decoding.max_new_tokens
         cache = _merge_caches(parts, lengths, capacity)
@@ -327,7 +388,7 @@ def generate(model, tokenizer, batch_ids: Sequence[Sequence[int]], decoding: Dec
         for step in range(decoding.max_new_tokens):
             if step < decoding.min_new_tokens and len(eos):
                 logits[:, eos] = float("-inf")
-            tokens = sample_next(logits, decoding, generator)
+            tokens = sample_next(logits, decoding, [generators[row] for row in rows])
             finished = []
             for pos, (row, token) in enumerate(zip(rows, tokens.tolist())):
                 outputs[row].append(token)
@@ -351,7 +412,7 @@ def generate(model, tokenizer, batch_ids: Sequence[Sequence[int]], decoding: Dec
                         use_cache=True, **{cache_arg: cache})
             positions = positions + 1
             logits = out.logits[:, -1].float()
-    return outputs
+    return Generated(outputs, reused)
 
 
 def _hits_stop(tokenizer, tokens: list[int], stop: tuple[str, ...]) -> bool:

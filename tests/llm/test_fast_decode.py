@@ -63,6 +63,37 @@ def test_causal_prefill_in_blocks_equals_sdpa(length):
     torch.testing.assert_close(got, ref.transpose(1, 2), rtol=1e-5, atol=1e-5)
 
 
+@pytest.mark.parametrize("length,past", [(5, 3), (130, 200), (300, 1)])
+def test_causal_prefill_over_cached_keys_equals_sdpa(length, past):
+    """Queries after ``past`` cached keys, with the lower-right causal mask transformers builds for them."""
+    from solid_bench.llm.fast_decode import _plain_causal, grouped_attention
+
+    gen = torch.Generator().manual_seed(length + past)
+    q = torch.randn(1, 6, length, 8, generator=gen)
+    k, v = (torch.randn(1, 2, past + length, 8, generator=gen) for _ in range(2))
+    mask = torch.ones(length, past + length, dtype=torch.bool).tril(past).view(1, 1, length, past + length)
+    assert _plain_causal(mask, 1, length, past + length)
+    module = _Module()
+    module.num_key_value_groups = 3
+    got, _ = grouped_attention(module, q, k, v, mask, scaling=0.4)
+    ref = torch.nn.functional.scaled_dot_product_attention(
+        q, k.repeat_interleave(3, 1), v.repeat_interleave(3, 1), attn_mask=mask, scale=0.4)
+    torch.testing.assert_close(got, ref.transpose(1, 2), rtol=1e-5, atol=1e-5)
+
+
+def test_only_the_plain_causal_mask_takes_the_block_path():
+    from solid_bench.llm.fast_decode import _plain_causal
+
+    lower_right = torch.ones(3, 5, dtype=torch.bool).tril(2).view(1, 1, 3, 5)
+    assert _plain_causal(None, 2, 4, 4) and not _plain_causal(None, 2, 3, 5)
+    assert _plain_causal(lower_right, 1, 3, 5) and _plain_causal(lower_right.expand(2, 1, 3, 5), 2, 3, 5)
+    padded = lower_right.expand(2, 1, 3, 5).clone()
+    padded[1, ..., 0] = False
+    assert not _plain_causal(padded, 2, 3, 5)
+    assert not _plain_causal(torch.ones(3, 5, dtype=torch.bool).tril().view(1, 1, 3, 5), 1, 3, 5)  # upper-left
+    assert not _plain_causal(lower_right.float(), 1, 3, 5) and not _plain_causal(lower_right, 1, 3, 6)
+
+
 def test_masked_prefill_goes_to_transformers_sdpa():
     from solid_bench.llm.fast_decode import grouped_attention
 
@@ -84,16 +115,27 @@ def test_top_p_keeps_the_smallest_nucleus_and_temperature_zero_is_argmax():
     probs = torch.tensor([[0.5, 0.3, 0.15, 0.05], [0.05, 0.15, 0.3, 0.5]])
     logits = probs.log()
     gen = torch.Generator().manual_seed(0)
-    assert sample_next(logits, Decoding(max_new_tokens=1), gen).tolist() == [0, 3]
+    assert sample_next(logits, Decoding(max_new_tokens=1), [gen, gen]).tolist() == [0, 3]
     seen = [set(), set()]
     for _ in range(400):
-        for row, token in enumerate(sample_next(logits, Decoding(1, temperature=1.0, top_p=0.8), gen).tolist()):
+        for row, token in enumerate(sample_next(logits, Decoding(1, temperature=1.0, top_p=0.8), [gen, gen]).tolist()):
             seen[row].add(token)
     assert seen == [{0, 1}, {3, 2}]  # 0.5 + 0.3 reaches 0.8: the 0.15 and 0.05 tokens never come
     seen = set()
     for _ in range(400):
-        seen.add(sample_next(logits[:1], Decoding(1, temperature=1.0, top_p=0.5), gen).item())
+        seen.add(sample_next(logits[:1], Decoding(1, temperature=1.0, top_p=0.5), [gen]).item())
     assert seen == {0}  # the top token alone reaches 0.5
+
+
+def test_each_row_draws_from_its_own_generator():
+    """Row i's token is the inverse CDF of its own generator's next uniform number."""
+    from solid_bench.llm.fast_decode import Decoding, sample_next
+
+    probs = torch.tensor([[0.25, 0.25, 0.25, 0.25]] * 3)
+    gens = [torch.Generator().manual_seed(s) for s in (1, 2, 1)]
+    got = sample_next(probs.log(), Decoding(1, temperature=1.0), gens).tolist()
+    expected = [int(torch.rand(1, generator=torch.Generator().manual_seed(s)).item() // 0.25) for s in (1, 2, 1)]
+    assert got == expected and got[0] == got[2]
 
 
 @pytest.fixture(params=["padded", "per-prompt"])
@@ -158,9 +200,127 @@ def test_fast_loop_sampling_is_seeded(tiny_model, prefill_mode):
     assert [x.text for x in a] != [x.text for x in c]
 
 
+def _seeded(seeds, temperature, n_tokens=8):
+    return [Request.chat(("system", "be brief"), ("user", QUESTIONS[0]), max_new_tokens=n_tokens,
+                         temperature=temperature, seed=s) for s in seeds]
+
+
+@pytest.mark.parametrize("temperature", [0.0, 1.0])
+def test_a_request_gives_the_same_text_alone_and_in_a_batch_of_other_seeds(tiny_model, prefill_mode, temperature):
+    fast, _ = _pair(tiny_model, batch_size=8, prefix_cache_mb=0)
+    reqs = [Request.chat(("system", "be brief"), ("user", q), max_new_tokens=10, temperature=temperature, seed=7 + i)
+            for i, q in enumerate(QUESTIONS)]
+    batched = fast.complete(reqs)
+    assert {c.meta["batch_size"] for c in batched} == {5}  # one batch although the seeds differ
+    assert [c.text for c in batched] == [fast.complete([r])[0].text for r in reqs]
+
+
+def test_two_seeds_in_one_batch_behave_like_two_calls(tiny_model, prefill_mode):
+    fast, plain = _pair(tiny_model, batch_size=8, prefix_cache_mb=0)
+    both = fast.complete(_seeded([1, 2], 1.0))
+    alone = [fast.complete(_seeded([s], 1.0))[0] for s in (1, 2)]
+    assert [c.meta["batch_size"] for c in both] == [2, 2]
+    assert [c.text for c in both] == [c.text for c in alone]
+    assert both[0].text != both[1].text
+    # generate has one random stream per call: it keeps one seed per batch
+    assert [c.meta["batch_size"] for c in plain.complete(_seeded([1, 2], 1.0))] == [1, 1]
+
+
+def _dialog_turns(n_turns=4):
+    """Requests like a dialog's turns: each prompt is the previous one plus a reply and a new message."""
+    history, out = [("system", "be brief. " + QUESTIONS[2])], []
+    for t in range(n_turns):
+        history.append(("user", QUESTIONS[t % len(QUESTIONS)]))
+        out.append(Request.chat(*history, max_new_tokens=10))
+        history.append(("assistant", QUESTIONS[(t + 3) % len(QUESTIONS)]))
+    return out
+
+
+def _common(a, b) -> int:
+    return next((i for i, (x, y) in enumerate(zip(a, b)) if x != y), min(len(a), len(b)))
+
+
+def test_prefix_reuse_gives_the_same_greedy_text_and_meters_every_prompt_token(tiny_model):
+    reuse, _ = _pair(tiny_model, batch_size=8)
+    off, _ = _pair(tiny_model, batch_size=8, prefix_cache_mb=0)
+    turns = _dialog_turns()
+    got = [reuse.complete([r])[0] for r in turns]  # one call per turn, as a dialog goes
+    ref = [off.complete([r])[0] for r in turns]
+    assert [c.text for c in got] == [c.text for c in ref]
+    assert [c.prompt_tokens for c in got] == [c.prompt_tokens for c in ref]
+    _, tok = reuse.load()
+    ids = [tok(tok.apply_chat_template(r.as_openai_messages(), add_generation_prompt=True, tokenize=False),
+               add_special_tokens=False)["input_ids"] for r in turns]
+    expected = [0] + [_common(ids[t], ids[t - 1]) for t in range(1, len(ids))]
+    assert all(n > 10 for n in expected[1:])
+    assert [c.meta["reused_prompt_tokens"] for c in got] == expected
+    assert [c.meta["prefilled_tokens"] for c in got] == [len(x) - n for x, n in zip(ids, expected)]
+    assert [c.meta["reused_prompt_tokens"] for c in ref] == [0] * len(turns)
+    assert [c.meta["prefilled_tokens"] for c in ref] == [c.prompt_tokens for c in ref]
+    again = reuse.complete([turns[-1]])[0]  # the same prompt again: all but its last token come from the cache
+    assert again.text == got[-1].text and again.meta["prefilled_tokens"] == 1
+
+
+def test_prefix_reuse_inside_one_batch_and_sampled(tiny_model, prefill_mode):
+    """Prompts prefilled alone reuse earlier rows' prefixes of the same batch; a padded batch of short
+    prompts reuses nothing but fills the cache. Seeded sampling gives the same texts either way."""
+    reuse, _ = _pair(tiny_model, batch_size=8)
+    off, _ = _pair(tiny_model, batch_size=8, prefix_cache_mb=0)
+    turns = [Request(r.messages, max_new_tokens=10, temperature=1.0, seed=3 + i) for i, r in enumerate(_dialog_turns())]
+    assert max(c.prompt_tokens for c in off.complete(turns)) <= 128  # short: the padded mode pads them
+    got, ref = reuse.complete(turns), off.complete(turns)
+    assert [c.text for c in got] == [c.text for c in ref]
+    reused = [c.meta["reused_prompt_tokens"] for c in got]
+    if prefill_mode == "padded":
+        assert reused == [0, 0, 0, 0]
+    else:
+        assert reused[0] == 0 and min(reused[1:]) > 10
+    again = reuse.complete([turns[-1]])[0]
+    assert again.text == got[-1].text and again.meta["prefilled_tokens"] == 1
+
+
+def test_prefill_over_a_cached_prefix_equals_a_full_prefill(tiny_model, monkeypatch):
+    """Logits and keys/values to tolerance, float32, prompts longer than one attention block; the
+    prefill over cached keys runs the block attention (not the SDPA fallback)."""
+    from transformers import AutoModelForCausalLM
+
+    from solid_bench.llm import fast_decode
+    from solid_bench.llm.fast_decode import _cache_keyword, _prefill, enable
+    from solid_bench.llm.prefix_cache import PrefixCache
+
+    shapes = []
+
+    def blocks(query, key, *args, **kwargs):
+        shapes.append((query.shape[2], key.shape[2]))
+        return causal_blocks(query, key, *args, **kwargs)
+
+    causal_blocks = fast_decode._causal_blocks
+    monkeypatch.setattr(fast_decode, "_causal_blocks", blocks)
+    model = AutoModelForCausalLM.from_pretrained(tiny_model, dtype=torch.float32).eval()
+    assert enable(model)
+    gen = torch.Generator().manual_seed(0)
+    a = torch.randint(3, model.config.vocab_size, (200,), generator=gen).tolist()
+    b = a[:150] + torch.randint(3, model.config.vocab_size, (60,), generator=gen).tolist()
+    arg, cache = _cache_keyword(model), PrefixCache(10**8, block=16)
+    with torch.inference_mode():
+        _prefill(model, [a], "cpu", arg, cache)
+        parts, logits, reused = _prefill(model, [b], "cpu", arg, cache)
+        full_parts, full_logits, full_reused = _prefill(model, [b], "cpu", arg, None)
+    assert reused == [150] and full_reused == [0]
+    assert shapes == [(200, 200)] * 2 + [(60, 210)] * 2 + [(210, 210)] * 2  # a, b over a's prefix, b in full
+    torch.testing.assert_close(logits, full_logits, rtol=1e-4, atol=1e-4)
+    for got, ref in zip(parts[0][0].layers, full_parts[0][0].layers):
+        assert got.keys.shape == ref.keys.shape == (1, 2, 210, 8)
+        torch.testing.assert_close(got.keys, ref.keys, rtol=1e-4, atol=1e-4)
+        torch.testing.assert_close(got.values, ref.values, rtol=1e-4, atol=1e-4)
+
+
 def test_decode_loop_errors(tiny_model):
     with pytest.raises(UserError, match="Unknown decode_loop 'quick'"):
         create_backend("transformers", decode_loop="quick")
+    for bad in (-1, "big", True):
+        with pytest.raises(UserError, match="prefix_cache_mb must be a number of MiB"):
+            create_backend("transformers", prefix_cache_mb=bad)
     eager = create_backend("transformers", model=str(tiny_model), device="cpu", dtype="float32",
                            decode_loop="fast", attn_implementation="eager")
     with pytest.raises(UserError, match="decode_loop='fast' does not support"):

@@ -1,15 +1,25 @@
 """The default backend: batched chat generation with Hugging Face transformers, left padding.
 
-Requests are grouped by decoding parameters (max_new_tokens, temperature, top_p, seed, stop);
-within a group they are sorted by prompt length and run ``batch_size`` at a time; completions
-come back in request order. Greedy when temperature == 0, else sampling seeded with
-``request.seed`` once per batch, so a sampled text depends on its batch's composition.
+Requests are grouped by decoding parameters (max_new_tokens, temperature, top_p, stop; and the
+seed with the ``"generate"`` loop); within a group they are sorted by prompt length and run
+``batch_size`` at a time; completions come back in request order. Greedy when temperature == 0,
+else sampling seeded with ``request.seed``: the ``"fast"`` loop draws each row with its own
+generator, so a sampled text does not depend on which requests share its batch (up to
+floating-point effects of batching); ``model.generate`` has one random stream per call, so there
+a batch holds one seed only and its texts depend on the batch's composition.
 
 Two decoding loops give the same greedy outputs up to floating-point rounding (``decode_loop``): ``"fast"``
 (:mod:`solid_bench.llm.fast_decode`: each prompt prefilled alone, then all rows decoded together
 with a grouped-query attention for single tokens, finished rows dropped) and ``"generate"``
 (``model.generate`` on a left-padded batch). ``"auto"``, the default, takes ``"fast"`` on CPU for
 models it supports and ``"generate"`` otherwise (on CUDA, padded batched prefill is cheap).
+
+Prefix reuse (``"fast"`` loop only): the keys/values of prefilled prompts are kept in a
+:class:`~solid_bench.llm.prefix_cache.PrefixCache` of at most ``prefix_cache_mb`` MiB (0 turns it
+off); a prompt that starts like an earlier one (a dialog's next turn) is prefilled only from where
+they differ. Outputs are the same up to floating-point rounding. ``prompt_tokens`` still counts the
+whole prompt (the cost is about the prompt, not the saving); ``meta`` says how many of its tokens
+came from the cache (``reused_prompt_tokens``) and how many were computed (``prefilled_tokens``).
 
 Only the request's parameters apply (transformers' default top_k of 50 and a model's repetition
 penalty are switched off). ``seconds`` is the batch's wall time divided evenly over its requests;
@@ -38,6 +48,9 @@ if TYPE_CHECKING:
 _LOAD_OPTIONS = {"revision", "trust_remote_code", "attn_implementation", "local_files_only", "cache_dir"}
 _IGNORED = {"max_concurrency", "base_url", "timeout", "retries"}
 _DECODE_LOOPS = ("auto", "fast", "generate")
+#: Default prefix cache budget: SmolLM2-135M's keys/values take 23 KiB per token in bf16 (46 in fp32),
+#: Qwen2.5-1.5B's 28 KiB in bf16; 1 GiB holds the live prompts of ~64 dialogs at ~600 tokens in bf16.
+PREFIX_CACHE_MB = 1024
 _FALLBACK_TEMPLATE = (
     "{% for m in messages %}{{ m['role'] }}: {{ m['content'] }}\n{% endfor %}"
     "{% if add_generation_prompt %}assistant:{% endif %}"
@@ -74,10 +87,15 @@ class TransformersBackend:
         device: str = "auto",
         ignore_eos: bool = False,
         decode_loop: str = "auto",
+        prefix_cache_mb: float = PREFIX_CACHE_MB,
         **options,
     ):
         if int(batch_size) < 1:
             raise UserError(f"batch_size must be at least 1, got {batch_size}.")
+        if isinstance(prefix_cache_mb, bool) or not isinstance(prefix_cache_mb, (int, float)) or prefix_cache_mb < 0:
+            raise UserError(f"prefix_cache_mb must be a number of MiB, 0 or more (0 turns prefix reuse off), "
+                            f"got {prefix_cache_mb!r}.")
+        self.prefix_cache_mb = prefix_cache_mb
         if decode_loop not in _DECODE_LOOPS:
             raise UserError(f"Unknown decode_loop {decode_loop!r} for the transformers backend; use one of "
                             f"{', '.join(_DECODE_LOOPS)}.")
@@ -91,7 +109,7 @@ class TransformersBackend:
         if unknown:
             raise UserError(
                 f"Unknown option(s) for the transformers backend: {', '.join(sorted(unknown))}; known: batch_size, "
-                f"dtype, device, ignore_eos, decode_loop, {', '.join(sorted(_LOAD_OPTIONS))}."
+                f"dtype, device, ignore_eos, decode_loop, prefix_cache_mb, {', '.join(sorted(_LOAD_OPTIONS))}."
             )
         self.options = {k: v for k, v in options.items() if k in _LOAD_OPTIONS}
         if model is None:
@@ -106,6 +124,7 @@ class TransformersBackend:
             self.model_id += f"@{dtype}"
         self._model = None
         self._tokenizer = None
+        self._prefix_cache = None
 
     @classmethod
     def is_available(cls) -> bool:
@@ -158,6 +177,10 @@ class TransformersBackend:
             wanted = self.decode_loop == "fast" or not str(device).startswith("cuda")
             if wanted and fast_decode.enable(model):
                 self._loop = "fast"
+                if self.prefix_cache_mb > 0:
+                    from ..prefix_cache import PrefixCache
+
+                    self._prefix_cache = PrefixCache(int(self.prefix_cache_mb * 2**20))
             elif self.decode_loop == "fast":
                 raise UserError(
                     f"decode_loop='fast' does not support model {source!r} (it needs full attention in every "
@@ -180,14 +203,16 @@ class TransformersBackend:
         ids = tokenizer(prompts, add_special_tokens=False)["input_ids"]
         groups: dict[tuple, list[int]] = {}
         for i, r in enumerate(requests):
-            key = (r.max_new_tokens, r.temperature, r.top_p if r.temperature > 0 else 1.0, r.seed, r.stop)
+            key = (r.max_new_tokens, r.temperature, r.top_p if r.temperature > 0 else 1.0, r.stop)
+            if self._loop == "generate":  # one random stream per generate call: one seed per batch
+                key += (r.seed,)
             groups.setdefault(key, []).append(i)
         out: list[Completion | None] = [None] * len(requests)
         for members in groups.values():
             members.sort(key=lambda i: len(ids[i]))
             for start in range(0, len(members), self.batch_size):
                 chunk = members[start : start + self.batch_size]
-                for i, c in zip(chunk, self._run_batch([ids[i] for i in chunk], requests[chunk[0]])):
+                for i, c in zip(chunk, self._run_batch([ids[i] for i in chunk], [requests[i] for i in chunk])):
                     out[i] = c
         return out  # type: ignore[return-value]
 
@@ -202,25 +227,29 @@ class TransformersBackend:
             min_new_tokens=params.max_new_tokens if self.ignore_eos else 0,
             temperature=params.temperature if sample else 0.0,
             top_p=params.top_p if sample else 1.0,
-            seed=params.seed,
             eos_ids=tuple(self._eos),
             stop=tuple(params.stop),
         )
 
-    def _run_batch(self, batch_ids: list[list[int]], params: Request) -> list[Completion]:
+    def _run_batch(self, batch_ids: list[list[int]], batch: list[Request]) -> list[Completion]:
+        """One batch of requests that share their decoding parameters (seeds may differ in the fast loop)."""
         t0 = time.perf_counter()
+        params = batch[0]
         decoding = self._decoding(params)
         if self._loop == "fast":
             from ..fast_decode import generate
 
-            new = generate(self._model, self._tokenizer, batch_ids, decoding)
+            new, reused = generate(self._model, self._tokenizer, batch_ids, decoding, [r.seed for r in batch],
+                                   self._prefix_cache)
             prompt_lens = [len(ids) for ids in batch_ids]
         else:
-            new, prompt_lens = self._generate(batch_ids, decoding)
+            new, prompt_lens = self._generate(batch_ids, decoding, params.seed)
+            reused = [0] * len(batch_ids)
         wall = time.perf_counter() - t0
-        return [self._finish(tokens, int(n), params, wall, len(batch_ids)) for tokens, n in zip(new, prompt_lens)]
+        return [self._finish(tokens, int(n), r, wall, len(batch_ids), k)
+                for tokens, n, r, k in zip(new, prompt_lens, batch, reused)]
 
-    def _generate(self, batch_ids: list[list[int]], d: Decoding) -> tuple[list[list[int]], list[int]]:
+    def _generate(self, batch_ids: list[list[int]], d: Decoding, seed: int) -> tuple[list[list[int]], list[int]]:
         """``model.generate`` on the left-padded batch: new tokens per row (padding after an end
         included) and prompt lengths."""
         import torch
@@ -242,12 +271,13 @@ class TransformersBackend:
             stop_strings=list(d.stop) or None,
         )
         if sample:
-            torch.manual_seed(d.seed)
+            torch.manual_seed(seed)
         with torch.inference_mode():
             seqs = model.generate(**enc, generation_config=config, tokenizer=tokenizer if d.stop else None)
         return seqs[:, enc["input_ids"].shape[1] :].tolist(), enc["attention_mask"].sum(dim=1).tolist()
 
-    def _finish(self, tokens: list[int], n_prompt: int, params: Request, wall: float, n: int) -> Completion:
+    def _finish(self, tokens: list[int], n_prompt: int, params: Request, wall: float, n: int,
+                reused: int) -> Completion:
         """Cut one generated row at eos/padding and at the first stop string; count its tokens."""
         tokenizer = self._tokenizer
         ends = set(self._eos) | {tokenizer.pad_token_id}
@@ -270,7 +300,7 @@ class TransformersBackend:
             seconds=wall / n,
             finish_reason=reason,
             meta={"batch_seconds": wall, "batch_size": n, "device": self._device, "dtype": self._dtype,
-                  "decode_loop": self._loop},
+                  "decode_loop": self._loop, "reused_prompt_tokens": reused, "prefilled_tokens": n_prompt - reused},
         )
 
     def close(self) -> None:
@@ -280,7 +310,7 @@ class TransformersBackend:
 
             import torch
 
-            self._model = self._tokenizer = None
+            self._model = self._tokenizer = self._prefix_cache = None
             gc.collect()
             if torch.cuda.is_available():
                 torch.cuda.empty_cache()
