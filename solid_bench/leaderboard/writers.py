@@ -97,6 +97,13 @@ def seeds_text(row: Mapping[str, Any]) -> str:
     return row["seeds"] if row["n_runs"] == row["n_seeds"] else f"{row['seeds']} ({row['n_runs']} run{'s' if row['n_runs'] > 1 else ''})"
 
 
+def p_text(row: Mapping[str, Any]) -> str:
+    """'0.153 (0.611)': the paired test's p and its Holm-adjusted value; '–' for a row not tested."""
+    if row["p_value"] is None:
+        return "–"
+    return f"{row['p_value']:.3f} ({row['p_holm']:.3f})"
+
+
 def tuned_text(row: Mapping[str, Any]) -> str:
     """Where the row's thresholds and early stopping were tuned."""
     return {"human": "human valid", "holdout": "10% of train held out"}.get(row["tuned_on"], row["tuned_on"])
@@ -111,6 +118,7 @@ DISPLAY: list[tuple[str, str, Callable[[Mapping[str, Any]], str]]] = [
     ("seeds", "Seeds", seeds_text),
     ("micro_f1", METRIC_NAMES["micro_f1"], lambda r: mean_std(r, "micro_f1")),
     ("micro_f1_ci", "micro-F1 95% CI", ci_text),
+    ("p_holm", "p vs baseline (Holm)", p_text),
     *((m, METRIC_NAMES[m], (lambda m: lambda r: mean_std(r, m))(m)) for m in METRICS if m != "micro_f1"),
     ("n_synthetic_dialogs", "Synthetic dialogs", lambda r: "–" if r["n_synthetic_dialogs"] is None else f"{r['n_synthetic_dialogs']:,}"),
     ("marginal_tokens_per_1k", "Marginal tokens / 1k dialogs", lambda r: big(r["marginal_tokens_per_1k"])),
@@ -160,8 +168,8 @@ def caption(table: Table, better: str = "+", worse: str = "-") -> str:
         f"one swap exchanges the two systems' predictions of a test dialog in every paired run at once "
         f"({m['n_permutations']:,} random swaps; exact enumeration when there are at most 16 dialogs). "
         f"Holm correction over the family of {n} comparison{'' if n == 1 else 's'} in this table ({family}): "
-        f"{better} significantly better, {worse} significantly worse (adjusted p < {m['alpha']:g}); rows without a baseline "
-        f"tuned the same way are not tested. "
+        f"{better} significantly better, {worse} significantly worse (adjusted p < {m['alpha']:g}); the p column gives the p value and, in brackets, "
+        f"its Holm-adjusted value; rows without a baseline tuned the same way are not tested. "
         f"Synthetic dialogs: those in the training split (after any validation hold-out). "
         f"Cost of generating the synthetic training dialogs, per 1,000 dialogs, in tokens (prompt + completion) and "
         f"generation seconds: marginal = the dialogs' own generation calls; all-in = the whole run spread over its accepted "
