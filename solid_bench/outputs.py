@@ -22,9 +22,24 @@ from typing import IO, Any, Iterator
 from .errors import UserError
 
 
+def _file_mode() -> int:
+    """The mode ``open`` gives a new file under this process's umask (mkstemp's own 0600 is for secrets)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+#: read once, at import: changing the umask is process-wide, so it is not done per write
+FILE_MODE = _file_mode()
+
+
 @contextmanager
 def atomic_write(path: Path | str, mode: str = "w") -> Iterator[IO]:
-    """Yield a handle to a temporary file beside ``path``; on success it is fsync'd and renamed onto ``path``."""
+    """Yield a handle to a temporary file beside ``path``; on success it is fsync'd and renamed onto ``path``.
+
+    An exception inside the with-block (a failed check of what was written, say) removes the
+    temporary file and leaves ``path`` as it was. The file gets the usual mode (0666 less the umask).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -33,6 +48,7 @@ def atomic_write(path: Path | str, mode: str = "w") -> Iterator[IO]:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

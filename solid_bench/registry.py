@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import pkgutil
+import types
 from typing import Any, Callable, Generic, TypeVar
 
 from .errors import UserError, did_you_mean
@@ -15,14 +16,19 @@ class Registry(Generic[T]):
     """Names -> plugins. Duplicate names are an error; unknown names suggest close ones.
 
     ``package`` is imported module by module on first lookup so that each plugin file registers
-    itself; ``entry_point_group`` lets outside packages join. Heavy imports belong inside the
-    plugins' methods, so discovery stays cheap.
+    itself (modules whose name starts with ``_`` are helpers and are skipped); ``entry_point_group``
+    lets outside packages join, each entry point naming a plugin or a module that registers its
+    plugins when imported. Heavy imports belong inside the plugins' methods, so discovery stays
+    cheap. ``check(name, plugin)``, when given, vets every plugin as it is registered and raises
+    TypeError naming what the plugin lacks, so a broken plugin fails where it is defined.
     """
 
-    def __init__(self, kind: str, package: str | None = None, entry_point_group: str | None = None):
+    def __init__(self, kind: str, package: str | None = None, entry_point_group: str | None = None,
+                 check: Callable[[str, T], None] | None = None):
         self.kind = kind
         self.package = package
         self.entry_point_group = entry_point_group
+        self.check = check
         self._items: dict[str, T] = {}
         self._discovered = package is None and entry_point_group is None
 
@@ -45,6 +51,8 @@ class Registry(Generic[T]):
                 self._items[name] = obj  # the same module re-imported (e.g. importlib.reload)
                 return
             raise ValueError(f"{self.kind} {name!r} is registered twice ({existing!r} and {obj!r})")
+        if self.check is not None:
+            self.check(name, obj)
         try:
             obj.registered_name = name  # type: ignore[attr-defined]
         except (AttributeError, TypeError):
@@ -64,8 +72,8 @@ class Registry(Generic[T]):
             from importlib.metadata import entry_points
 
             for ep in entry_points(group=self.entry_point_group):
-                obj: Any = ep.load()
-                if isinstance(obj, type) and obj not in self._items.values():
+                obj: Any = ep.load()  # a module registers its plugins as it is imported
+                if not isinstance(obj, types.ModuleType) and obj not in self._items.values():
                     self.add(ep.name, obj)
 
     def names(self) -> list[str]:

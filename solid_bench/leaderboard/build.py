@@ -51,9 +51,8 @@ def check_out_dir(results_dir: Path, out_dir: Path) -> None:
 
 def write_leaderboard(table: Table, out_dir: Path, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
     """Write every format into a temp folder beside ``out_dir``, then move the files in: never a half-written leaderboard."""
-    from .writers import write_formats
-
     from ..outputs import staging_folder
+    from .writers import write_formats
 
     out_dir = Path(out_dir)
     with staging_folder(out_dir) as tmp:
