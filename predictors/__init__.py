@@ -19,7 +19,15 @@ PREDICTORS: Registry = Registry("predictor", package="solid_bench.predictors", e
                                 check=check_contract)
 register = PREDICTORS.register
 
-__all__ = ["PREDICTORS", "BasePredictor", "Predictor", "check", "create", "register"]
+__all__ = ["PREDICTORS", "BasePredictor", "Predictor", "check", "check_predictor", "create", "register"]
+
+
+def check_predictor(cls_or_instance, tiny: bool = True) -> int:
+    """Run the conformance battery (``predictors/_check.py``) on a predictor class or unfitted instance; return
+    how many checks ran (``N_CHECKS``). Raises AssertionError naming the first check that fails."""
+    from ._check import check_predictor as run
+
+    return run(cls_or_instance, tiny)
 
 
 def check(name: str, params: dict) -> list[str]:

@@ -132,7 +132,7 @@ def download(name: str = typer.Argument(..., help="What to download; only 'msdia
     if target != "msdialog":
         hint = did_you_mean(name, ["msdialog", "human"])
         if target == "mantis":
-            hint = " MANtIS is downloaded by hand: see `solid-bench data list` and the README."
+            hint = " MANtIS is downloaded by hand: see `solid-bench data list` and docs/formats.md."
         raise UserError(f"Cannot download {name!r}; only 'msdialog' can be downloaded.{hint}")
     from ..download import download_msdialog
     from ..outputs import check_output_folder

@@ -1,7 +1,8 @@
 """What several verbs share: the KEY=VALUE parser, and the LLM options of ``generate`` and ``seeds`` (defined once).
 
-The backend names in ``--backend``'s help come from the backend registry (``solid_bench.llm.BACKENDS``),
-so a backend added as a plugin file is listed without touching the CLI.
+The backend names in ``--backend``'s help come from the backend registry (``solid_bench.llm.BACKENDS``)
+and the model names in ``--model``'s from the named local models, so a backend added as a plugin
+file is listed without touching the CLI.
 """
 
 from __future__ import annotations
@@ -39,8 +40,15 @@ def backend_names() -> str:
 
 # The LLM options that ``generate`` and ``seeds`` share, as annotated types: ``backend: Backend = "transformers"``.
 Backend = Annotated[str, typer.Option("--backend", help=f"LLM backend: {backend_names()}.")]
+def model_names() -> str:
+    """The named local models, comma-separated (from ``local_models.MODELS``)."""
+    from ..llm.local_models import MODELS
+
+    return ", ".join(MODELS.names())
+
+
 Model = Annotated[Optional[str], typer.Option(
-    "--model", help="A named model (solid-bench models list: smollm2-135m, qwen2.5-coder-1.5b), a path or an id "
+    "--model", help=f"A named model (solid-bench models list: {model_names()}), a path or an id "
     "(default: smollm2-135m; openai: the served model).")]
 BaseUrl = Annotated[Optional[str], typer.Option("--base-url", help="Server URL for the openai backend.")]
 Seed = Annotated[int, typer.Option("--seed", help="Seed of every random choice (entity types, letters, plans) and of decoding.")]

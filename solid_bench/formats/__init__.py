@@ -27,7 +27,7 @@ def detect_format(path: Path) -> str:
         check_utf8(path)  # a BOM or undecodable bytes explain a failed sniff better than "unknown format"
     raise UserError(
         f"{path}: cannot tell its format; expected one of {', '.join(FORMATS.names())} "
-        "(see README, 'Data formats')."
+        "(see docs/formats.md)."
     )
 
 
