@@ -10,6 +10,8 @@ from __future__ import annotations
 from itertools import islice
 from typing import TYPE_CHECKING, Any, Callable, ClassVar, Iterable, Iterator, Protocol
 
+from solid_bench.registry import contract_error, member_problems
+
 if TYPE_CHECKING:
     from solid_bench.llm.base import Backend
     from solid_bench.schema import Dialog
@@ -92,19 +94,8 @@ class BaseGenerator:
 
 def check_generator(name: str, cls: type) -> None:
     """Registration check: a TypeError naming what ``cls`` lacks of the ``Generator`` contract."""
-    missing = [m for m in REQUIRED if not hasattr(cls, m)]
-    hooks = [m for m in OPTIONAL if not callable(getattr(cls, m, None))]
-    problems = []
-    if missing:
-        problems.append(f"it lacks {', '.join(missing)} (required)")
-    if hooks:
-        problems.append(f"it lacks the hooks {', '.join(hooks)}: subclass solid_bench.generators.base.BaseGenerator "
-                        "for their defaults")
+    problems = member_problems(cls, REQUIRED, OPTIONAL, "solid_bench.generators.base.BaseGenerator")
     if getattr(cls, "generate", None) is BaseGenerator.generate:
         problems.append("it does not define generate(plans)")
-    desc = getattr(cls, "description", "")
-    if "description" not in missing and not (isinstance(desc, str) and desc.strip() and "\n" not in desc):
-        problems.append("its description must be one non-empty line")
     if problems:
-        raise TypeError(f"generator {name!r} ({cls.__module__}.{cls.__qualname__}) does not follow the Generator "
-                        "contract: " + "; ".join(problems) + ".")
+        raise contract_error("Generator", name, cls, problems)

@@ -12,6 +12,8 @@ from __future__ import annotations
 import inspect
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
+from ..registry import contract_error, member_problems
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -102,22 +104,10 @@ class BasePredictor:
 
 
 def contract_problems(cls: type) -> list[str]:
-    """One sentence per member of ``Predictor`` that ``cls`` lacks or gets wrong (empty: it follows the contract)."""
-    if not isinstance(cls, type):
-        return [f"{cls!r} is not a class; register the predictor class itself"]
-    missing = [m for m in REQUIRED if not hasattr(cls, m)]
-    hooks = [m for m in OPTIONAL if not hasattr(cls, m)]
-    problems = []
-    if missing:
-        problems.append(f"it lacks {', '.join(missing)} (required; model_id may be a class attribute or a property)")
-    if hooks:
-        problems.append(f"it lacks the hooks {', '.join(hooks)}: subclass solid_bench.predictors.BasePredictor for their "
-                        "defaults")
-    desc = getattr(cls, "description", "")
-    if "description" not in missing and not (isinstance(desc, str) and desc.strip() and "\n" not in desc):
-        problems.append("its description must be one non-empty line")
+    """One phrase per member of ``Predictor`` that ``cls`` lacks or gets wrong (empty: it follows the contract)."""
+    problems = member_problems(cls, REQUIRED, OPTIONAL, "solid_bench.predictors.BasePredictor")
     for name in ("fit", "predict_proba"):
-        if name not in missing and not callable(getattr(cls, name)):
+        if isinstance(cls, type) and hasattr(cls, name) and not callable(getattr(cls, name)):
             problems.append(f"its {name} is not a method")
     return problems
 
@@ -126,5 +116,4 @@ def check_contract(name: str, cls: type) -> None:
     """Registration check: a TypeError naming every problem ``contract_problems`` finds."""
     problems = contract_problems(cls)
     if problems:
-        where = f"{cls.__module__}.{cls.__qualname__}" if isinstance(cls, type) else repr(cls)
-        raise TypeError(f"predictor {name!r} ({where}) does not follow the Predictor contract: " + "; ".join(problems) + ".")
+        raise contract_error("Predictor", name, cls, problems)

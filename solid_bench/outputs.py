@@ -96,6 +96,19 @@ def staging_folder(target: Path | str) -> Iterator[Path]:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def move_into(staging: Path | str, files: list[Path], out_dir: Path | str) -> list[Path]:
+    """Move ``files`` (written under the folder ``staging``) into ``out_dir`` at the same relative paths, each
+    by one rename, replacing what is there; returns their new paths. Other files in ``out_dir`` stay."""
+    staging, out_dir = Path(staging), Path(out_dir)
+    moved = []
+    for path in files:
+        target = out_dir / Path(path).relative_to(staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+        moved.append(target)
+    return moved
+
+
 def replace_folder(src: Path | str, target: Path | str) -> Path:
     """Move folder ``src`` to ``target``, replacing a folder already there (moved aside first, then removed)."""
     src, target = Path(src), Path(target)

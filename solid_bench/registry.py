@@ -12,6 +12,33 @@ from .errors import UserError, did_you_mean
 T = TypeVar("T")
 
 
+def member_problems(cls: Any, required: tuple[str, ...], hooks: tuple[str, ...] = (), base: str = "") -> list[str]:
+    """What a plugin class lacks of its contract, one phrase per kind of gap (empty: nothing).
+
+    ``required`` members the plugin defines itself; ``hooks`` come from the contract's base class
+    ``base`` unless the plugin defines them. A ``description``, when required, must be one line.
+    """
+    if not isinstance(cls, type):
+        return [f"{cls!r} is not a class; register the class itself"]
+    problems = []
+    missing = [m for m in required if not hasattr(cls, m)]
+    if missing:
+        problems.append(f"it lacks {', '.join(missing)} (required)")
+    lacking = [m for m in hooks if not hasattr(cls, m)]
+    if lacking:
+        problems.append(f"it lacks {', '.join(lacking)}: subclass {base} for the defaults")
+    desc = getattr(cls, "description", "")
+    if "description" in required and "description" not in missing and not (isinstance(desc, str) and desc.strip() and "\n" not in desc):
+        problems.append("its description must be one non-empty line")
+    return problems
+
+
+def contract_error(kind: str, name: str, cls: Any, problems: list[str]) -> TypeError:
+    """The TypeError a registration check raises: the plugin, its class and every problem, in one sentence."""
+    where = f"{cls.__module__}.{cls.__qualname__}" if isinstance(cls, type) else repr(cls)
+    return TypeError(f"{kind} {name!r} ({where}) does not follow the {kind} contract: " + "; ".join(problems) + ".")
+
+
 class Registry(Generic[T]):
     """Names -> plugins. Duplicate names are an error; unknown names suggest close ones.
 

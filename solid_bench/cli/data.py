@@ -43,7 +43,7 @@ def list_data() -> None:
     for alias, target in sorted(ALIASES.items()):
         typer.echo(f"  {alias} = {target}")
     typer.echo("\nFile formats (detected automatically):")
-    rows = [[name, getattr(cls, "description", "")] for name, cls in FORMATS.items()]
+    rows = [[name, cls.description] for name, cls in FORMATS.items()]
     for line in _table(rows):
         typer.echo(f"  {line}")
 

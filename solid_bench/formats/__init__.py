@@ -11,9 +11,17 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..inputs import check_utf8, is_blank
-from ..registry import Registry
+from ..registry import Registry, contract_error, member_problems
 
-FORMATS: Registry = Registry("file format", package="solid_bench.formats")
+
+def check_format(name: str, cls: type) -> None:
+    """Registration check: a format plugin has ``description``, ``sniff`` and ``read``."""
+    problems = member_problems(cls, ("description", "sniff", "read"))
+    if problems:
+        raise contract_error("Format", name, cls, problems)
+
+
+FORMATS: Registry = Registry("file format", package="solid_bench.formats", check=check_format)
 
 
 def detect_format(path: Path) -> str:

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import Protocol, Sequence, runtime_checkable
 
+from ..registry import contract_error, member_problems
+
 
 @dataclass(frozen=True)
 class Request:
@@ -85,7 +87,6 @@ class BaseBackend:
 
 def check_backend(name: str, cls: type) -> None:
     """Registration check: the members of ``Backend`` a class must have (``model_id`` is set per instance)."""
-    missing = [m for m in ("complete", "close") if not callable(getattr(cls, m, None))]
-    if missing:
-        raise TypeError(f"LLM backend {name!r} ({cls.__module__}.{cls.__qualname__}) lacks {', '.join(missing)}: "
-                        "subclass solid_bench.llm.base.BaseBackend for the defaults and define complete(requests).")
+    problems = member_problems(cls, ("complete",), ("close",), "solid_bench.llm.BaseBackend")
+    if problems:
+        raise contract_error("Backend", name, cls, problems)

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, ClassVar, Protocol
 
+from ..registry import contract_error, member_problems
+
 if TYPE_CHECKING:
     from ..corpora import Corpus
     from ..schema import LabelSet
@@ -46,8 +48,6 @@ class BaseSource:
 
 def check_source(name: str, cls: type) -> None:
     """Registration check: a TypeError naming what ``cls`` lacks of the ``Source`` contract."""
-    missing = [m for m in ("description", "synthetic", "load", "splits", "available") if not hasattr(cls, m)]
-    if missing:
-        raise TypeError(f"corpus {name!r} ({cls.__module__}.{cls.__qualname__}) lacks {', '.join(missing)}: define "
-                        "description, synthetic and load(split, labels), and subclass solid_bench.sources.BaseSource "
-                        "for the rest.")
+    problems = member_problems(cls, ("description", "synthetic", "load"), ("splits", "available"), "solid_bench.sources.BaseSource")
+    if problems:
+        raise contract_error("Source", name, cls, problems)

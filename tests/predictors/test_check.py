@@ -69,15 +69,15 @@ def test_a_predictor_missing_a_required_member_gets_a_sentence_not_an_attribute_
 
 def test_a_class_without_the_base_class_is_told_which_hooks_it_lacks():
     bare = type("Bare", (), {k: v for k, v in vars(Good).items() if not k.startswith("__") or k == "__init__"})
-    with pytest.raises(AssertionError, match="lacks the hooks params, may_abstain, outputs_label_sets, last_stats_, "
-                                             "tiny_params: subclass solid_bench.predictors.BasePredictor"):
+    with pytest.raises(AssertionError, match="lacks params, may_abstain, outputs_label_sets, last_stats_, "
+                                             "tiny_params: subclass solid_bench.predictors.BasePredictor for the defaults"):
         check_predictor(bare)
 
 
 def test_registration_refuses_a_class_that_breaks_the_contract():
     registry = Registry("predictor", check=check_contract)
     no_model = type("NoModel", (BasePredictor,), {k: v for k, v in vars(Good).items() if k != "model_id"})
-    with pytest.raises(TypeError, match=r"predictor 'x' \(.*NoModel\) does not follow the Predictor contract: it lacks model_id"):
+    with pytest.raises(TypeError, match=r"Predictor 'x' \(.*NoModel\) does not follow the Predictor contract: it lacks model_id"):
         registry.add("x", no_model)
     assert "x" not in registry
     registry.add("good", Good)
