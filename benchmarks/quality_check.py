@@ -22,16 +22,9 @@ import numpy as np
 
 
 def _decide(valid_y, valid_p, test_p):
-    """Global threshold tuned on valid; solid_bench.decision when present, else a local grid."""
-    try:
-        from solid_bench.decision import apply, tune_threshold
-    except ImportError:
-        from solid_bench.predictors._common import best_global_micro_f1
+    """Global threshold tuned on valid by the harness's decision rule."""
+    from solid_bench.decision import apply, tune_threshold
 
-        _, t = best_global_micro_f1(valid_p, valid_y)
-        d = test_p >= t
-        d[np.arange(len(test_p)), test_p.argmax(axis=1)] = True
-        return d.astype(np.int8), f"local grid t={t:.2f}"
     th = tune_threshold(valid_y, valid_p)
     return apply(test_p, th), "solid_bench.decision"
 
@@ -71,11 +64,11 @@ def main(argv=None) -> None:
         t0 = time.perf_counter()
         pv, pt = pred.predict_proba(ex["valid"]), pred.predict_proba(ex["test"])
         pred_s = time.perf_counter() - t0
-        from solid_bench.predictors._common import best_global_micro_f1
+        from solid_bench.decision import best_micro_f1
 
         y_pred, how = _decide(ex["valid"].y(labels), pv, pt)
         m = score(ex["test"].y(labels), y_pred, labels.codes)
-        row = {"predictor": args.predictor, "seed": seed, "valid_micro_f1": round(best_global_micro_f1(pv, ex["valid"].y(labels))[0], 4),
+        row = {"predictor": args.predictor, "seed": seed, "valid_micro_f1": round(best_micro_f1(ex["valid"].y(labels), pv)[0], 4),
                "micro_f1": round(m["micro_f1"], 4), "qu_accuracy": round(m["qu_accuracy"], 4),
                "macro_f1": round(m["macro_f1"], 4), "fit_s": round(fit_s, 1), "predict_s": round(pred_s, 1), "decision": how,
                "grid": extra, "params": pred.params()}

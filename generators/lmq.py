@@ -13,7 +13,7 @@ unpublished. Here:
   (default 0.8) tags it "high", otherwise "low". The tag goes into the SOLID-RL prompt
   ("Quality: high") and maps to a training weight (default high 1.0, low 0.5).
 
-Also registers the corpus sampling strategy ``lmq-high`` (``solid@500:lmq-high``): the n dialogs
+Also defines the corpus sampling strategy ``lmq-high`` (``solid@500:lmq-high``): the n dialogs
 of highest quality, ties broken at random, with bands fitted on ``resolve("human", "train")``.
 """
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Iterable, Mapping
 
-from solid_bench.sampling import strategy
+from solid_bench.sampling import STRATEGIES
 from solid_bench.schema import Dialog, Utterance
 
 TAGS = ("high", "low")
@@ -138,7 +138,8 @@ _HUMAN_BANDS: dict[str, Bands] = {}
 
 def human_train_bands() -> Bands:
     """Bands fitted on ``resolve('human', 'train')``, cached per data folder for this process."""
-    from solid_bench.corpora import data_root, resolve
+    from solid_bench.corpora import resolve
+    from solid_bench.settings import data_root
 
     key = str(data_root())
     if key not in _HUMAN_BANDS:
@@ -146,7 +147,7 @@ def human_train_bands() -> Bands:
     return _HUMAN_BANDS[key]
 
 
-@strategy("lmq-high")
+@STRATEGIES.register("lmq-high")
 def lmq_high(corpus, n, rng):
     """The n dialogs of highest LMQ quality (bands from the human train split); ties at random."""
     bands = human_train_bands()

@@ -9,7 +9,6 @@ from __future__ import annotations
 import sys
 import time
 from dataclasses import asdict, dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any, Callable
 
@@ -154,21 +153,6 @@ def _log(msg: str) -> None:
     print(f"[generate] {msg}", file=sys.stderr, flush=True)
 
 
-def _outcomes(generator, plans, batch_size: int, admit: Callable[[], bool]):
-    """(accepted, rejected) as dialogs finish: the generator's continuous batches when it has
-    ``stream``, else ``generate`` on consecutive chunks of ``batch_size`` plans. No new plan is
-    started once ``admit()`` is False; started ones are finished."""
-    if hasattr(generator, "stream"):
-        yield from generator.stream(plans, batch_size, admit)
-        return
-    plans = iter(plans)
-    while admit():
-        chunk = list(islice(plans, batch_size))
-        if not chunk:
-            return
-        yield generator.generate(chunk)
-
-
 def run_generation(config: GenerationConfig, train=None, backend=None,
                    progress: Callable[[int, int], None] | None = None, log: Callable[[str], None] = _log) -> dict:
     """Generate ``config.n`` plans into ``config.out`` (resuming); returns the final manifest.
@@ -190,7 +174,7 @@ def run_generation(config: GenerationConfig, train=None, backend=None,
     llm = backend if backend is not None else open_llm(config, out)
     folder = RunFolder(out)
     folder.check_config(config.identity())
-    model = getattr(llm, "model_id", config.model or "")
+    model = llm.model_id
     extra: dict[str, Any] = {"train_corpus": {"spec": train.spec, "split": train.split, "sha256": train.sha256}}
     status = "running"
 
@@ -232,7 +216,7 @@ def run_generation(config: GenerationConfig, train=None, backend=None,
             return config.budget_tokens is None or folder.meter.spent_tokens < config.budget_tokens
 
         written = time.monotonic()
-        for dialogs, rejected in _outcomes(generator, todo, config.batch_size, budget_left):
+        for dialogs, rejected in generator.stream(todo, config.batch_size, budget_left):
             # written as each dialog finishes: an interrupt loses at most the dialogs in flight
             folder.append([dialog_to_dict(d) for d in dialogs], rejected)
             finished += len(dialogs) + len(rejected)
@@ -270,9 +254,10 @@ EXPECTED_WORDS = {"entity_types": 30, "entity_names": 20, "attributes": 25, "bac
 def estimate(config: GenerationConfig, train, retry_rate: float = 0.15, na_rate: float = 0.3,
              names_per_request: int | None = None, n_types: int = 10, utterance_words: int = 45) -> dict:
     """Calls and tokens a run would need, from the plans alone (no LLM call; an upper bound when resuming)."""
+    from solid_bench.schema import Seed
+
     from .instructions import SINGLE, InstructionBook
     from .prompts import ATTRIBUTES, BACKGROUND, ENTITY_NAMES, ENTITY_TYPES, MERGE, STARTER, turn_messages
-    from solid_bench.schema import Seed
 
     def words(template, **f) -> int:
         return sum(len(c.split()) for _, c in template.messages(**f))

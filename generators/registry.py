@@ -1,11 +1,14 @@
-"""The generator registry: ``solid`` (generators/solid.py), and more from other files or packages.
+"""The generator registry: ``solid`` (generators/solid.py), ``solid-rl`` (generators/solid_rl.py), and more
+from other files here or from packages joining through the entry-point group ``solid_bench.generators``.
 
-A generator class takes ``(backend, instructions, meter, **options)`` and has
-``needed_instructions(plans)`` and ``generate(plans) -> (dialogs, rejected)`` for one batch.
+Every generator follows the ``Generator`` contract (``generators/base.py``), checked as it registers.
 """
 
 from __future__ import annotations
 
 from solid_bench.registry import Registry
 
-GENERATORS: Registry = Registry("generator", package="solid_bench.generators", entry_point_group="solid_bench.generators")
+from .base import check_generator
+
+GENERATORS: Registry = Registry("generator", package="solid_bench.generators", entry_point_group="solid_bench.generators",
+                                check=check_generator)

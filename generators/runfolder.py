@@ -111,7 +111,7 @@ def add_completions(cost: dict, completions: Sequence) -> dict:
     A cache hit costs what the call that produced it cost (its ``original_seconds``), so a
     rerun from the cache reports the same generation cost as the run that filled it."""
     for c in completions:
-        cached = bool(getattr(c, "cached", False))
+        cached = bool(c.cached)
         cost["llm_calls"] += 1
         cost["cached_calls"] += int(cached)
         cost["prompt_tokens"] += int(c.prompt_tokens)
@@ -137,7 +137,7 @@ class Meter:
     def add(self, stage: str, completions: Sequence) -> dict:
         """Record one backend call batch of ``stage``; returns its cost."""
         rec = add_completions(empty_cost(), completions)
-        uncached = [c for c in completions if not getattr(c, "cached", False)]
+        uncached = [c for c in completions if not c.cached]
         rec["spent_tokens"] = sum(c.prompt_tokens + c.completion_tokens for c in uncached)
         self._add(stage, rec)
         self.stages[stage]["spent_tokens"] = self.stages[stage].get("spent_tokens", 0) + rec["spent_tokens"]
@@ -196,7 +196,7 @@ class PlanIds:
         slot = self._slot(plan_id)
         if slot is None:
             return plan_id in self._other
-        (key, i), bits = slot, self._bits.get(slot[0])
+        (_, i), bits = slot, self._bits.get(slot[0])
         return bits is not None and len(bits) > i >> 3 and bool(bits[i >> 3] & (1 << (i & 7)))
 
     def __len__(self) -> int:

@@ -23,6 +23,7 @@ from typing import Callable, Iterable, Iterator
 from solid_bench.llm.base import Request
 from solid_bench.schema import Dialog, Utterance
 
+from .base import BaseGenerator
 from .instructions import InstructionBook
 from .plans import DialogPlan
 from .prompts import MERGE, TURN, turn_messages
@@ -114,7 +115,7 @@ class _State:
 
 
 @GENERATORS.register("solid")
-class SolidGenerator:
+class SolidGenerator(BaseGenerator):
     """SOLID: self-seeded, multi-intent self-instructed, turn-by-turn dialog generation."""
 
     description = "SOLID (Askari et al. 2024): turn-by-turn generation from self-seeds and intent instructions"
@@ -232,7 +233,7 @@ class SolidGenerator:
         return dialogs, rejected
 
     def _outcomes(self, states: list[_State]) -> tuple[list[Dialog], list[dict]]:
-        model = getattr(self.backend, "model_id", "")
+        model = self.backend.model_id
         dialogs, rejected = [], []
         for s in states:
             cost, cost_retries = ({k: (round(v, 4) if isinstance(v, float) else v) for k, v in c.items()}

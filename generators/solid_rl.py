@@ -21,6 +21,7 @@ from pathlib import Path
 from solid_bench.llm.base import Request
 from solid_bench.schema import Dialog
 
+from .base import BaseGenerator
 from .registry import GENERATORS
 from .runfolder import add_completions, empty_cost
 from .solid_rl_format import build_prompt, parse
@@ -49,7 +50,7 @@ def model_quality_tag(backend) -> str | None:
 
 
 @GENERATORS.register("solid-rl")
-class SolidRLGenerator:
+class SolidRLGenerator(BaseGenerator):
     """SOLID-RL: a fine-tuned LLM writes each whole dialog in one call; outputs checked against the plan."""
 
     description = "SOLID-RL (Askari et al. 2024): a fine-tuned model writes the whole intent-aware dialog in one call"
@@ -59,11 +60,6 @@ class SolidRLGenerator:
         self.backend, self.meter, self.seed = backend, meter, seed
         self.max_new_tokens, self.temperature, self.retries = max_new_tokens, temperature, retries
         self.quality_tag = model_quality_tag(backend) if quality_tag is _UNSET else quality_tag
-
-    @staticmethod
-    def needed_instructions(plans) -> set:
-        """SOLID-RL needs no intent instructions (the model learnt them)."""
-        return set()
 
     def prompt_hashes(self) -> dict[str, str]:
         return {"one_step": prompt_sha256()}
@@ -103,7 +99,7 @@ class SolidRLGenerator:
                     attempts[p.plan_id].append({"attempt": attempt, "reason": reason, "raw": c.text[:400]})
                     again.append(p)
             todo = again
-        model = getattr(self.backend, "model_id", "")
+        model = self.backend.model_id
         dialogs, rejected = [], []
         for p in plans:
             cost, cost_retries = ({k: (round(v, 4) if isinstance(v, float) else v) for k, v in c[p.plan_id].items()}

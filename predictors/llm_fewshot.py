@@ -14,7 +14,7 @@ from collections import Counter
 
 import numpy as np
 
-from . import register
+from . import BasePredictor, register
 
 MAX_WORDS = 30  # utterances are truncated in prompts to bound prompt length on CPU
 
@@ -25,12 +25,13 @@ def _short(text: str, n: int = MAX_WORDS) -> str:
 
 
 @register("llm-fewshot")
-class LLMFewShot:
+class LLMFewShot(BasePredictor):
     """Few-shot intent labelling by an LLM over any backend (default: local SmolLM2)."""
 
     description = "LLM few-shot baseline: intent definitions + k training examples in the prompt; parses the label set"
     may_abstain = True  # rows may be NaN = unparseable answer, scored as wrong
     outputs_label_sets = True  # 0/1 rows: no threshold to tune, so validation data is not predicted
+    _backend_ = None  # the open backend, made on first use and never pickled
 
     def __init__(self, backend: str = "transformers", model: str | None = None, k: int = 4, max_new_tokens: int = 8,
                  batch_size: int = 16, base_url: str | None = None, cache: bool = True, dtype: str = "auto"):
@@ -43,16 +44,14 @@ class LLMFewShot:
         self.cache = cache
         self.dtype = dtype  # transformers backend only: "auto", "float32", "bfloat16", ...
 
-    def params(self) -> dict:
-        return {"backend": self.backend, "model": self.model, "k": self.k, "max_new_tokens": self.max_new_tokens,
-                "batch_size": self.batch_size, "base_url": self.base_url, "cache": self.cache, "dtype": self.dtype}
-
     @property
     def model_id(self) -> str:
+        """The backend and the model it serves (``transformers:default`` for the default local model)."""
         return f"{self.backend}:{self.model or 'default'}"
 
     @classmethod
-    def tiny_params(cls) -> dict:
+    def tiny_params(cls, workdir: str) -> dict:
+        """The fake backend (a test double) and three shots, without the answer cache."""
         return {"backend": "fake", "k": 3, "cache": False}
 
     def fit(self, train, valid, labels, seed: int):
@@ -102,28 +101,22 @@ class LLMFewShot:
         return codes or None
 
     def _backend(self):
-        from solid_bench.llm import create_backend
+        """The backend, behind the shared answer cache (``settings.llm_cache_path()``) unless ``cache=False``."""
+        from solid_bench.llm.cache import open_backend
 
         options = {"batch_size": self.batch_size, "dtype": self.dtype} if self.backend == "transformers" else {}
         if self.base_url:
             options["base_url"] = self.base_url
-        backend = create_backend(self.backend, self.model, **options)
-        if self.cache:
-            try:
-                from solid_bench.corpora import home
-                from solid_bench.llm.cache import CachedBackend
-
-                backend = CachedBackend(backend, home() / "llm-cache.sqlite")
-            except ImportError:
-                pass
-        return backend
+        return open_backend(self.backend, self.model, cache_path=None if self.cache else False, **options)
 
     def predict_proba(self, examples) -> np.ndarray:
         from solid_bench.llm import Request
 
-        requests = [Request.chat(*self.messages(e.role, _short(e.prev_text), _short(e.text)), max_new_tokens=self.max_new_tokens, temperature=0.0, seed=self.seed_) for e in examples]
-        backend = getattr(self, "_backend_", None) or self._backend()
-        self._backend_ = backend
+        requests = [Request.chat(*self.messages(e.role, _short(e.prev_text), _short(e.text)),
+                                 max_new_tokens=self.max_new_tokens, temperature=0.0, seed=self.seed_) for e in examples]
+        if self._backend_ is None:
+            self._backend_ = self._backend()
+        backend = self._backend_
         completions = []
         for start in range(0, len(requests), max(1, self.batch_size)):
             completions += backend.complete(requests[start:start + self.batch_size])

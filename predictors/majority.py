@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import register
+from . import BasePredictor, register
 
 
 @register("majority")
-class Majority:
+class Majority(BasePredictor):
     """Predicts every utterance's label probabilities as their training frequencies.
 
     With ``by_role=True`` (default) the frequencies are counted separately for user and agent
@@ -20,10 +20,6 @@ class Majority:
 
     def __init__(self, by_role: bool = True):
         self.by_role = by_role
-
-    def params(self) -> dict:
-        """Hyperparameters as a JSON-able dict."""
-        return {"by_role": bool(self.by_role)}
 
     def fit(self, train, valid, labels, seed: int = 0) -> "Majority":
         """Count label frequencies in ``train`` (``valid`` and ``seed`` are not used)."""

@@ -6,29 +6,31 @@ from typing import Literal
 
 import numpy as np
 
-from . import register
-from ._common import best_global_micro_f1, structure_features
+from ..decision import best_micro_f1
+from . import BasePredictor, register
+from ._common import structure_features
 
 C_GRID = (1.0, 2.0, 4.0, 8.0)
 CLASS_WEIGHT_GRID = (None, "balanced")
 
 
 @register("tfidf-lr")
-class TfidfLR:
+class TfidfLR(BasePredictor):
     """Word 1-2-gram TF-IDF of the utterance and (separately) of the previous one, structural
     features and the cosine similarity to the dialog's first utterance; one L2 logistic
     regression per label.
 
-    ``C=None`` / ``class_weight="search"`` pick from a small grid by validation micro-F1 (best
-    global threshold, at least one label) when a validation set is given, else C=2, balanced.
+    ``C=None`` / ``class_weight="search"`` pick from a small grid by validation micro-F1 at the
+    best global threshold (``decision.best_micro_f1``, the harness's own rule) when a validation
+    set is given, else C=2, balanced.
     A label constant in training gets a constant probability (0 when it never occurs).
     """
 
     description = "TF-IDF (utterance + previous utterance) + structure, per-label logistic regression"
     model_id = "sklearn-logistic-regression"
 
-    def __init__(self, C: float | None = None, class_weight: Literal["search", "balanced"] | None = "search", prev_weight: float = 0.5, struct_weight: float = 1.0,
-                 ngram_max: int = 2, min_df: int = 2, max_iter: int = 1000):
+    def __init__(self, C: float | None = None, class_weight: Literal["search", "balanced"] | None = "search",
+                 prev_weight: float = 0.5, struct_weight: float = 1.0, ngram_max: int = 2, min_df: int = 2, max_iter: int = 1000):
         self.C = C
         self.class_weight = class_weight
         self.prev_weight = prev_weight
@@ -38,11 +40,9 @@ class TfidfLR:
         self.max_iter = max_iter
 
     def params(self) -> dict:
-        """Hyperparameters as a JSON-able dict (the chosen C and class weight after fit)."""
-        out = {k: getattr(self, k) for k in ("C", "class_weight", "prev_weight", "struct_weight", "ngram_max", "min_df", "max_iter")}
-        if hasattr(self, "C_"):
-            out.update(C_selected=self.C_, class_weight_selected=self.class_weight_)
-        return out
+        """Hyperparameters (plus, after fit, the C and class weight chosen on validation data)."""
+        fitted = {"C_selected": self.C_, "class_weight_selected": self.class_weight_} if "C_" in vars(self) else {}
+        return super().params() | fitted
 
     def _vectorizer(self, docs: list[str], min_df: int):
         from sklearn.feature_extraction.text import TfidfVectorizer
@@ -99,7 +99,7 @@ class TfidfLR:
             for C in c_grid:
                 for cw in cw_grid:
                     models = self._fit_models(X, y, C, cw, seed)
-                    scored.append((best_global_micro_f1(self._proba(models, Xv), yv)[0], -C, cw is None, C, cw, models))
+                    scored.append((best_micro_f1(yv, self._proba(models, Xv))[0], -C, cw is None, C, cw, models))
             scored.sort(key=lambda s: s[:3], reverse=True)
             self.valid_micro_f1_, _, _, self.C_, self.class_weight_, self.models_ = scored[0]
         else:

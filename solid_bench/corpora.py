@@ -12,39 +12,33 @@ number of dialogs to sample; ``STRATEGY`` is ``random`` (the default), ``balance
 ``lmq-high``. Every part names something (``human+`` is an error, not "the current folder"),
 no corpus is named twice, and a spec has at most 4,096 characters. Named human sources have
 train/valid/test splits; files and synthetic runs have none, so every split gives all their
-dialogs.
+dialogs (a source says which it is with ``synthetic``; see ``sources.Source``).
+
+Paths: a relative path in a spec is relative to the working directory, wherever the spec is
+written: on the command line, in a matrix config and in a Result's cell key, so a spec means one
+thing everywhere and a Result's spec can be rerun as it stands. (A matrix config's own ``out``
+folder is the one path read relative to the config file.) The reference matrix is therefore run
+from the repository root: ``solid-bench matrix leaderboards/configs/msdialog.toml``.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass, field
 from functools import cached_property
-from pathlib import Path
 from typing import Any, Mapping
 
 from .errors import UserError
 from .registry import Registry
 from .schema import MSDIALOG, Dialog, LabelSet, dialogs_sha256
+from .sources import check_source
 from .specs import Part, parse_spec
 
 SPLITS = ("train", "valid", "test")
 ALIASES = {"human": "msdialog"}
 
-#: Named corpora, one file each in solid_bench/sources/.
-SOURCES: Registry = Registry("corpus", package="solid_bench.sources", entry_point_group="solid_bench.corpora")
-
-
-def data_root() -> Path:
-    """The human-data folder: $SOLID_BENCH_DATA, else ~/.local/share/solid-bench/data."""
-    env = os.environ.get("SOLID_BENCH_DATA")
-    return Path(env).expanduser() if env else Path.home() / ".local" / "share" / "solid-bench" / "data"
-
-
-def home() -> Path:
-    """Where solid-bench keeps caches and default runs: $SOLID_BENCH_HOME, else ~/.cache/solid-bench."""
-    env = os.environ.get("SOLID_BENCH_HOME")
-    return Path(env).expanduser() if env else Path.home() / ".cache" / "solid-bench"
+#: Named corpora, one file each in solid_bench/sources/ (the contract: ``sources.Source``).
+SOURCES: Registry = Registry("corpus", package="solid_bench.sources", entry_point_group="solid_bench.corpora",
+                             check=check_source)
 
 
 @dataclass(frozen=True)

@@ -95,6 +95,28 @@ def _f1(tp: np.ndarray, fp: np.ndarray, fn: np.ndarray) -> np.ndarray:
     return np.divide(2 * tp, den, out=np.zeros(np.shape(den)), where=den != 0)
 
 
+def best_micro_f1(y: np.ndarray, proba: np.ndarray, grid: np.ndarray = DEFAULT_GRID) -> tuple[float, float]:
+    """(micro-F1, threshold) of the best global threshold under the decision rule (fallback included).
+
+    The one threshold search: ``tune_threshold`` uses it for the global threshold, and predictors
+    use its micro-F1 to choose between models on validation data (``tfidf-lr``'s C, ``bert``'s epoch).
+    Ties go to the grid value closest to 0.5, then to the smaller value.
+    """
+    p = _check_proba(proba)
+    if np.shape(y) != p.shape:
+        raise ValueError(f"y {np.shape(y)} and proba {p.shape} must have the same shape.")
+    y, _ = check_pair(y, y)
+    g = np.sort(np.asarray(grid, dtype=np.float64).reshape(-1))
+    if g.size == 0 or not ((g > 0) & (g <= 1)).all():
+        raise ValueError("the threshold grid must be a non-empty set of values in (0, 1].")
+    micro = np.empty(g.size)
+    for i, t in enumerate(g):
+        pred = _apply(p, np.full(p.shape[1], t))
+        micro[i] = _f1(np.sum(pred & y), np.sum(pred & ~y), np.sum(~pred & y))
+    best = _best(micro, g, 0.5)
+    return float(micro.max()), best
+
+
 def tune_threshold(
     y_valid: np.ndarray,
     proba_valid: np.ndarray,
@@ -103,20 +125,12 @@ def tune_threshold(
     min_support: int = MIN_SUPPORT,
 ) -> Thresholds:
     """Thresholds that maximise micro-F1 (and, with ``per_label``, each frequent label's F1) on validation data."""
-    p = _check_proba(proba_valid)
-    if np.shape(y_valid) != p.shape:
-        raise ValueError(f"y_valid {np.shape(y_valid)} and proba_valid {p.shape} must have the same shape.")
-    y, _ = check_pair(y_valid, y_valid)
-    g = np.sort(np.asarray(grid, dtype=np.float64).reshape(-1))
-    if g.size == 0 or not ((g > 0) & (g <= 1)).all():
-        raise ValueError("the threshold grid must be a non-empty set of values in (0, 1].")
-    micro = np.empty(g.size)
-    for i, t in enumerate(g):
-        pred = _apply(p, np.full(p.shape[1], t))
-        micro[i] = _f1(np.sum(pred & y), np.sum(pred & ~y), np.sum(~pred & y))
-    global_ = _best(micro, g, 0.5)
+    _, global_ = best_micro_f1(y_valid, proba_valid, grid)
     if not per_label:
         return Thresholds(global_)
+    p = _check_proba(proba_valid)
+    y, _ = check_pair(y_valid, y_valid)
+    g = np.sort(np.asarray(grid, dtype=np.float64).reshape(-1))
     per = []
     support = y.sum(axis=0)
     for j in range(p.shape[1]):

@@ -16,7 +16,8 @@ from typing import Any, Callable, Mapping, Sequence
 from .errors import UserError
 
 GOLD_SOURCE = "test corpus"
-DATA_HINT = "point SOLID_BENCH_DATA at the unmodified data the Results were scored on (for MSDialog: the folder holding msdialog-intentpred/, or run `solid-bench data download msdialog`)"
+DATA_HINT = ("point SOLID_BENCH_DATA at the unmodified data the Results were scored on (for MSDialog: the folder holding "
+             "msdialog-intentpred/, or run `solid-bench data download msdialog`)")
 
 
 def has_gold(result: Mapping[str, Any]) -> bool:

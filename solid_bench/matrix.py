@@ -3,7 +3,7 @@
 Config keys (top level; each ``[[block]]`` may override train, test, valid, predictors, seeds,
 sizes and strategy, and its cells are added to the top-level ones)::
 
-    out = "results/msdialog"            # output folder (relative to the config file)
+    out = "results/msdialog"            # output folder, relative to the config file
     train = ["human", "solid", "human+solid"]
     test = ["human"]
     valid = "human"                     # optional: human | holdout | a corpus spec; default: the test
@@ -20,6 +20,11 @@ sizes and strategy, and its cells are added to the top-level ones)::
     name = "bert"
     params = { epochs = 3 }
     seeds = [0, 1, 2]                   # optional per-predictor seeds
+
+``out`` belongs to the config, so it is relative to the config file. Corpus specs (train, test,
+valid) are the same strings as on the command line and in every Result's cell key, so a path in
+them is relative to the working directory, as everywhere (see ``solid_bench.corpora``): a Result
+names its corpora in a form that ``solid-bench run --train <spec>`` reads the same way.
 """
 
 from __future__ import annotations
@@ -101,7 +106,7 @@ def _blocks(config: dict, errors: list[str]) -> list[dict]:
     return blocks
 
 
-def _check_spec(spec: str, key: str, base_dir: Path, errors: list[str]) -> None:
+def _check_spec(spec: str, key: str, errors: list[str]) -> None:
     from .specs import parse_spec
 
     try:
@@ -109,7 +114,7 @@ def _check_spec(spec: str, key: str, base_dir: Path, errors: list[str]) -> None:
     except UserError as e:
         errors.append(f"{key}: {e}")
         return
-    errors.extend(f"{key}: {problem}" for problem in parsed.problems((base_dir,)))
+    errors.extend(f"{key}: {problem}" for problem in parsed.problems())
 
 
 def _check_params(name: str, params: dict, where: str, errors: list[str]) -> bool:
@@ -156,7 +161,7 @@ def _predictors(value: Any, key: str, errors: list[str]) -> list[dict]:
     return out
 
 
-def _expand(block: dict, defaults: dict, where: str, base_dir: Path, errors: list[str]) -> list[Cell]:
+def _expand(block: dict, defaults: dict, where: str, errors: list[str]) -> list[Cell]:
     merged = defaults | block
     train = _str_list(merged.get("train"), f"{where}.train", errors)
     test = _str_list(merged.get("test", ["human"]), f"{where}.test", errors)
@@ -178,11 +183,11 @@ def _expand(block: dict, defaults: dict, where: str, base_dir: Path, errors: lis
     if sizes:
         train = [f"{spec}@{n}" + ("" if strategy == "random" else f":{strategy}") for spec in train for n in sizes]
     for spec in train:
-        _check_spec(spec, f"{where}.train", base_dir, errors)
+        _check_spec(spec, f"{where}.train", errors)
     for spec in test:
-        _check_spec(spec, f"{where}.test", base_dir, errors)
+        _check_spec(spec, f"{where}.test", errors)
     if valid is not None and valid != HOLDOUT:
-        _check_spec(valid, f"{where}.valid", base_dir, errors)
+        _check_spec(valid, f"{where}.valid", errors)
     cells = []
     for p in predictors:
         for spec in train:
@@ -192,7 +197,7 @@ def _expand(block: dict, defaults: dict, where: str, base_dir: Path, errors: lis
     return cells
 
 
-def _check_sample_sizes(cells: list[Cell], base_dir: Path, errors: list[str]) -> None:
+def _check_sample_sizes(cells: list[Cell], errors: list[str]) -> None:
     """Every '@N' must be a proper subset of a corpus that exists now (run folders, files, human
     corpora); named synthetic corpora are built on first use, so they are checked when sampled."""
     from .corpora import SOURCES, resolve
@@ -206,12 +211,11 @@ def _check_sample_sizes(cells: list[Cell], base_dir: Path, errors: list[str]) ->
             if part.size is None:
                 continue
             if name not in sizes:
-                if part.is_named() and getattr(SOURCES.get(part.source), "synthetic", True):
+                if part.is_named() and SOURCES.get(part.source).synthetic:
                     sizes[name] = None
                 else:
-                    path = name if part.is_named() or part.path().exists() else str(base_dir / name)
                     try:
-                        sizes[name] = len(resolve(path, "train").dialogs)
+                        sizes[name] = len(resolve(name, "train").dialogs)
                     except UserError as e:
                         errors.append(f"train: {spec!r}: {e}")
                         sizes[name] = None
@@ -237,12 +241,12 @@ def load_matrix(path: Path) -> Matrix:
     cells: list[Cell] = []
     blocks = _blocks(config, errors)
     if "train" in config or not blocks:
-        cells += _expand({}, defaults, "config", path.parent, errors)
+        cells += _expand({}, defaults, "config", errors)
     for i, block in enumerate(blocks):
         _check_keys(block, BLOCK_KEYS, f"block[{i}]", errors)
-        cells += _expand(block, defaults, f"block[{i}]", path.parent, errors)
+        cells += _expand(block, defaults, f"block[{i}]", errors)
     if not errors:
-        _check_sample_sizes(cells, path.parent, errors)
+        _check_sample_sizes(cells, errors)
     if errors:
         raise UserError(f"{path}: {len(errors)} problem(s) in the matrix config: " + "; ".join(e.rstrip(".") for e in errors) + ".")
     unique: dict[str, Cell] = {}

@@ -22,9 +22,24 @@ from typing import IO, Any, Iterator
 from .errors import UserError
 
 
+def _file_mode() -> int:
+    """The mode ``open`` gives a new file under this process's umask (mkstemp's own 0600 is for secrets)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
+#: read once, at import: changing the umask is process-wide, so it is not done per write
+FILE_MODE = _file_mode()
+
+
 @contextmanager
 def atomic_write(path: Path | str, mode: str = "w") -> Iterator[IO]:
-    """Yield a handle to a temporary file beside ``path``; on success it is fsync'd and renamed onto ``path``."""
+    """Yield a handle to a temporary file beside ``path``; on success it is fsync'd and renamed onto ``path``.
+
+    An exception inside the with-block (a failed check of what was written, say) removes the
+    temporary file and leaves ``path`` as it was. The file gets the usual mode (0666 less the umask).
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
@@ -33,6 +48,7 @@ def atomic_write(path: Path | str, mode: str = "w") -> Iterator[IO]:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
@@ -78,6 +94,19 @@ def staging_folder(target: Path | str) -> Iterator[Path]:
         yield tmp
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
+
+
+def move_into(staging: Path | str, files: list[Path], out_dir: Path | str) -> list[Path]:
+    """Move ``files`` (written under the folder ``staging``) into ``out_dir`` at the same relative paths, each
+    by one rename, replacing what is there; returns their new paths. Other files in ``out_dir`` stay."""
+    staging, out_dir = Path(staging), Path(out_dir)
+    moved = []
+    for path in files:
+        target = out_dir / Path(path).relative_to(staging)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(path, target)
+        moved.append(target)
+    return moved
 
 
 def replace_folder(src: Path | str, target: Path | str) -> Path:

@@ -23,7 +23,7 @@ def portable_path(text: str) -> str:
     """``text`` rewritten relative to a known root when it is an absolute path (see the module docstring)."""
     if not text.startswith("/") or "\n" in text:
         return text
-    from .corpora import data_root, home
+    from .settings import data_root, home
 
     path = Path(text)
     for label, root in (("$SOLID_BENCH_DATA", data_root()), ("$SOLID_BENCH_HOME", home())):

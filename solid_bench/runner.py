@@ -161,7 +161,7 @@ def run_cell(
     predictor.fit(train_ex, valid_ex, labels, cell.seed)
     train_seconds = time.perf_counter() - t0
 
-    if getattr(predictor, "outputs_label_sets", False):
+    if predictor.outputs_label_sets:
         thresholds = Thresholds(0.5)  # 0/1 outputs: every threshold in (0, 1) gives the same sets
     else:
         valid_proba, _ = split_no_answer(predictor.predict_proba(valid_ex))
@@ -186,8 +186,8 @@ def run_cell(
         "corpora": portable({"train": train.summary(), "valid": valid.summary() | {"how": valid_how}, "test": test.summary()}),
         "predictor": portable({
             "name": cell.predictor,
-            "params": predictor.params() if hasattr(predictor, "params") else dict(cell.params),
-            "model_id": getattr(predictor, "model_id", None),
+            "params": predictor.params(),
+            "model_id": predictor.model_id,
         }),
         "seed": cell.seed,
         "decision": {
@@ -200,7 +200,7 @@ def run_cell(
         "ci_method": "95% percentile bootstrap over test dialogs, 1000 resamples",
         "generation_cost": train.generation_cost(),
         "no_answer": int(no_answer.sum()),
-        "predictor_stats": getattr(predictor, "last_stats_", None),
+        "predictor_stats": predictor.last_stats_,
         "timing": {"train_seconds": round(train_seconds, 3), "predict_seconds": round(predict_seconds, 3)},
         "predictions": {
             "labels": list(codes),

@@ -1,34 +1,28 @@
-"""Subsets of a corpus by size and strategy (``solid@500:balanced``), one function per strategy."""
+"""Subsets of a corpus by size and strategy (``solid@500:balanced``), one function per strategy.
+
+A strategy is a function ``(corpus, n, rng) -> list of dialog indices`` registered in
+``STRATEGIES`` with ``@STRATEGIES.register(name)`` where it is defined: ``random`` and
+``balanced`` here, ``lmq-high`` in ``generators/lmq.py``. The registry finds the ones outside
+this module by scanning ``solid_bench.generators`` and the entry-point group
+``solid_bench.sampling``, so nothing has to import them first.
+"""
 
 from __future__ import annotations
 
 from collections import Counter
-from typing import Callable
 
-from .errors import UserError, did_you_mean
+from .errors import UserError
+from .registry import Registry
 
-#: strategy name -> function(corpus, n, rng) -> list of dialog indices
-STRATEGIES: dict[str, Callable] = {}
-
-
-def strategy(name: str):
-    """Register a sampling strategy under ``name``."""
-
-    def deco(fn):
-        if name in STRATEGIES:
-            raise ValueError(f"sampling strategy {name!r} registered twice")
-        STRATEGIES[name] = fn
-        return fn
-
-    return deco
+STRATEGIES: Registry = Registry("sampling strategy", package="solid_bench.generators", entry_point_group="solid_bench.sampling")
 
 
-@strategy("random")
+@STRATEGIES.register("random")
 def _random(corpus, n, rng):
     return sorted(rng.choice(len(corpus.dialogs), size=n, replace=False).tolist())
 
 
-@strategy("balanced")
+@STRATEGIES.register("balanced")
 def _balanced(corpus, n, rng):
     """Greedy intent balancing: repeatedly take the dialog that best covers the rarest labels so far."""
     import numpy as np
@@ -60,24 +54,15 @@ def check_size(spec: str, size: int, n: int) -> None:
                         "so that it is one cell, not two.")
 
 
-def known_strategies(name: str = "") -> list[str]:
-    """The registered strategy names, sorted; asking for an ``lmq*`` name first registers the LMQ ones."""
-    if name not in STRATEGIES and name.startswith("lmq"):
-        import solid_bench.generators.lmq  # noqa: F401  registers lmq-high (bands from the human train split)
-    return sorted(STRATEGIES)
-
-
 def sample(corpus, n: int, how: str = "random", seed: int = 0):
     """A corpus of ``n`` dialogs drawn from ``corpus`` by strategy ``how``, reproducibly."""
     import numpy as np
 
     from .corpora import Corpus
 
-    known = known_strategies(how)
-    if how not in STRATEGIES:
-        raise UserError(f"Unknown sampling strategy {how!r}.{did_you_mean(how, known)} Known: {', '.join(known)}.")
+    choose = STRATEGIES.get(how)  # an unknown name is a UserError listing the known ones
     check_size(corpus.spec, len(corpus.dialogs), n)
-    idx = STRATEGIES[how](corpus, n, np.random.default_rng(seed))
+    idx = choose(corpus, n, np.random.default_rng(seed))
     dialogs = tuple(corpus.dialogs[i] for i in idx)
     prov = dict(corpus.provenance) | {"sample": {"n": n, "strategy": how, "seed": seed, "from_sha256": corpus.sha256}}
     return Corpus(f"{corpus.spec}@{n}:{how}", corpus.split, dialogs, corpus.labels, corpus.synthetic, corpus.has_human, prov)

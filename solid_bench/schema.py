@@ -125,7 +125,7 @@ class Dialog:
 
 
 def dialog_to_dict(dialog: Dialog) -> dict[str, Any]:
-    """The JSON-line form of a dialog (DESIGN.md schema)."""
+    """The JSON-line form of a dialog (the schema: docs/formats.md)."""
     out: dict[str, Any] = {
         "id": dialog.id,
         "source": dialog.source,
@@ -164,7 +164,7 @@ def dialog_from_dict(obj: Any, labels: LabelSet = MSDIALOG, where: str = "<dict>
         raise UserError(f"{where}: expected a JSON object for a dialog, got {type(obj).__name__}.")
     for key in ("id", "utterances"):
         if key not in obj:
-            raise UserError(f"{where}: dialog has no {key!r} field; see the dialog schema in README.")
+            raise UserError(f"{where}: dialog has no {key!r} field; see the dialog schema in docs/formats.md.")
     if not isinstance(obj["id"], (str, int)) or isinstance(obj["id"], bool) or not str(obj["id"]).strip():
         raise UserError(f"{where}: the dialog 'id' must be a non-empty string, not {_show(obj['id'])}.")
     if not isinstance(obj.get("source") or "", str):

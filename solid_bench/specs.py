@@ -3,9 +3,10 @@
 The grammar is documented in ``solid_bench.corpora``. ``parse_spec`` checks the syntax and
 cheap limits without reading any file (an empty part, a bad size, an overlong spec or part, a
 part named twice), so a bad spec fails in microseconds. ``Spec.problems`` then checks what each
-part names (a registered corpus or an existing path) and its sampling strategy, still before any
-dialog is loaded. ``corpora.resolve``, the matrix validation, ``data stats`` and the runner all
-read specs through this module.
+part names (a registered corpus or an existing path, relative to the working directory) and its
+sampling strategy, still before any dialog is loaded. ``corpora.resolve``, the matrix
+validation, ``data stats``, ``run`` and the runner all read specs through this module, so a spec
+means the same thing wherever it is written.
 """
 
 from __future__ import annotations
@@ -53,10 +54,9 @@ class Part:
 
         return ALIASES.get(self.name, self.name)
 
-    def path(self, base_dir: Path | None = None) -> Path:
-        """The part read as a path (``~`` expanded; relative to ``base_dir`` when given)."""
-        path = Path(self.source).expanduser()
-        return path if base_dir is None or path.is_absolute() else Path(base_dir) / path
+    def path(self) -> Path:
+        """The part read as a path (``~`` expanded; a relative path is relative to the working directory)."""
+        return Path(self.source).expanduser()
 
     def is_named(self) -> bool:
         """True for a registered corpus; a file or folder of the same name in the working folder wins."""
@@ -72,25 +72,24 @@ class Part:
         """True for a registered corpus of human dialogs (one with train/valid/test splits)."""
         from .corpora import SOURCES
 
-        return self.is_named() and not getattr(SOURCES.get(self.source), "synthetic", False)
+        return self.is_named() and not SOURCES.get(self.source).synthetic
 
-    def problem(self, base_dirs: tuple[Path, ...] = ()) -> str | None:
+    def problem(self) -> str | None:
         """What is wrong with this part (an unknown corpus, a missing path, an unknown strategy), or None."""
         from .corpora import ALIASES, SOURCES
 
         if not self.is_named():
-            paths = [self.path()] + [self.path(b) for b in base_dirs]
-            if not any(_exists(p) for p in paths):
+            if not _exists(self.path()):
                 if self.looks_like_path():
                     return f"corpus {short(self.name)!r}: no such file or folder; check the path."
                 names = sorted([*SOURCES.names(), *ALIASES])
                 return f"unknown corpus {short(self.name)!r}.{did_you_mean(self.source, names)} " \
                        f"Known: {', '.join(names)}, or a dialog file or run folder."
         if self.size is not None:
-            from .sampling import known_strategies
+            from .sampling import STRATEGIES
 
-            known = known_strategies(self.strategy)
-            if self.strategy not in known:
+            if self.strategy not in STRATEGIES:
+                known = STRATEGIES.names()
                 return f"unknown sampling strategy {self.strategy!r}.{did_you_mean(self.strategy, known)} Known: {', '.join(known)}."
         return None
 
@@ -102,10 +101,10 @@ class Spec:
     text: str
     parts: tuple[Part, ...]
 
-    def problems(self, base_dirs: tuple[Path, ...] = ()) -> list[str]:
-        """One sentence per part that names no corpus or an unknown strategy (paths also tried under ``base_dirs``)."""
+    def problems(self) -> list[str]:
+        """One sentence per part that names no corpus or an unknown strategy."""
         prefix = "" if len(self.parts) == 1 else f"corpus spec {short(self.text)!r}: "
-        return [prefix + msg for p in self.parts if (msg := p.problem(base_dirs))]
+        return [prefix + msg for p in self.parts if (msg := p.problem())]
 
     def check(self) -> "Spec":
         """This spec, or a UserError for its first problem (nothing is loaded either way)."""

@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 
 from solid_bench.cli import main
-from solid_bench.corpus_report import (Judge, acceptance, distinct_n, faithfulness, near_duplicate_rate, report,
-                                       stage_fallbacks, turn_stats)
+from solid_bench.corpus_report import Judge, acceptance, distinct_n, faithfulness, near_duplicate_rate, report, stage_fallbacks, turn_stats
 from solid_bench.schema import MSDIALOG, Dialog, Utterance
 
 

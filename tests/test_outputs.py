@@ -13,6 +13,7 @@ from solid_bench.outputs import (
     atomic_write,
     check_output_file,
     check_output_folder,
+    move_into,
     replace_folder,
     staging_folder,
     write_json_atomic,
@@ -48,6 +49,35 @@ def test_replace_folder_swaps_in_a_staged_folder(tmp_path):
         replace_folder(tmp / "new", target)
     assert [p.name for p in target.iterdir()] == ["weights.bin"]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model"]
+
+
+def test_files_get_the_usual_mode_not_mkstemps_private_one(tmp_path):
+    old = os.umask(0o022)
+    try:
+        import importlib
+
+        from solid_bench import outputs
+
+        importlib.reload(outputs)  # FILE_MODE is read once, at import
+        assert outputs.FILE_MODE == 0o644
+        path = outputs.write_text_atomic(tmp_path / "r.json", "{}\n")
+        assert path.stat().st_mode & 0o777 == 0o644
+    finally:
+        os.umask(old)
+        importlib.reload(outputs)
+
+
+def test_move_into_places_staged_files_and_keeps_the_others(tmp_path):
+    out = tmp_path / "board"
+    out.mkdir()
+    (out / "keep.txt").write_text("mine")
+    (out / "table.md").write_text("old")
+    with staging_folder(out) as tmp:
+        (tmp / "plots").mkdir()
+        files = [write_text_atomic(tmp / "table.md", "new"), write_text_atomic(tmp / "plots" / "a.svg", "<svg/>")]
+        assert move_into(tmp, files, out) == [out / "table.md", out / "plots" / "a.svg"]
+    assert (out / "table.md").read_text() == "new" and (out / "keep.txt").read_text() == "mine"
+    assert (out / "plots" / "a.svg").is_file() and sorted(p.name for p in tmp_path.iterdir()) == ["board"]
 
 
 def _read_only(folder):

@@ -10,7 +10,7 @@ import pytest
 from solid_bench.cli import main
 from solid_bench.corpora import resolve
 from solid_bench.metrics import score
-from solid_bench.predictors import PREDICTORS
+from solid_bench.predictors import PREDICTORS, BasePredictor
 from solid_bench.runner import Cell, run_cell, split_validation
 from solid_bench.schema import Dialog, Utterance, dialog_to_json
 
@@ -51,7 +51,8 @@ def test_run_cell_writes_a_complete_result_and_skips_on_rerun(tiny_data, tmp_pat
 def test_synthetic_training_holds_out_ten_percent_by_dialog(tmp_path, tiny_data):
     path = tmp_path / "synthetic.jsonl"
     dialogs = [
-        Dialog(f"s{i}", "solid", (Utterance("user", f"question {i}?", ("OQ",)), Utterance("agent", f"answer {i}", ("PA",))), meta={"generator": "solid", "cost": {"llm_calls": 2}})
+        Dialog(f"s{i}", "solid", (Utterance("user", f"question {i}?", ("OQ",)), Utterance("agent", f"answer {i}", ("PA",))),
+               meta={"generator": "solid", "cost": {"llm_calls": 2}})
         for i in range(30)
     ]
     path.write_text("\n".join(dialog_to_json(d) for d in dialogs) + "\n")
@@ -77,8 +78,10 @@ def test_the_default_validation_is_the_test_corpus_valid_split():
 
 
 def test_no_answer_rows_count_as_wrong(tiny_data, tmp_path, monkeypatch):
-    class Abstainer:
+    class Abstainer(BasePredictor):
         description = "test double that never answers for agent turns"
+        model_id = "none"
+        may_abstain = True
 
         def fit(self, train, valid, labels, seed):
             self.labels_ = labels

@@ -14,16 +14,8 @@ app.add_typer(data_app, name="data")
 
 
 def _present(source) -> str:
-    """'yes' / 'no' for a named source's files; synthetic or unknown layouts say so."""
-    if hasattr(source, "available"):
-        return "yes" if source.available() else "no"
-    if hasattr(source, "folder"):
-        folder = source.folder()
-        splits = getattr(source, "splits", ())
-        if splits and all((folder / f"{s}.tsv").is_file() for s in splits):
-            return "yes"
-        return "yes" if folder.is_dir() and any(folder.iterdir()) else "no"
-    return "-"
+    """'yes' / 'no' for a named source's files; '-' where there is nothing to tell (made on first use)."""
+    return {True: "yes", False: "no", None: "-"}[source.available()]
 
 
 def _table(rows: list[list[str]], right: set[int] = frozenset()) -> list[str]:
@@ -38,19 +30,20 @@ def _table(rows: list[list[str]], right: set[int] = frozenset()) -> list[str]:
 @data_app.command("list")
 def list_data() -> None:
     """Show the named corpora (and whether their files are here) and the readable file formats."""
-    from ..corpora import ALIASES, SOURCES, data_root
+    from ..corpora import ALIASES, SOURCES
     from ..formats import FORMATS
+    from ..settings import data_root
 
     typer.echo(f"Named corpora (data folder: {data_root()}):")
     rows = [["name", "files", "description"]]
     for name, cls in SOURCES.items():
-        rows.append([name, _present(cls()), getattr(cls, "description", "")])
+        rows.append([name, _present(cls()), cls.description])
     for line in _table(rows):
         typer.echo(f"  {line}")
     for alias, target in sorted(ALIASES.items()):
         typer.echo(f"  {alias} = {target}")
     typer.echo("\nFile formats (detected automatically):")
-    rows = [[name, getattr(cls, "description", "")] for name, cls in FORMATS.items()]
+    rows = [[name, cls.description] for name, cls in FORMATS.items()]
     for line in _table(rows):
         typer.echo(f"  {line}")
 
@@ -131,14 +124,15 @@ def validate(
 @data_app.command("download")
 def download(name: str = typer.Argument(..., help="What to download; only 'msdialog' (alias 'human') can be.")) -> None:
     """Fetch a public corpus into the data folder, checking its SHA-256."""
-    from ..corpora import ALIASES, data_root
+    from ..corpora import ALIASES
     from ..errors import UserError, did_you_mean
+    from ..settings import data_root
 
     target = ALIASES.get(name, name)
     if target != "msdialog":
         hint = did_you_mean(name, ["msdialog", "human"])
         if target == "mantis":
-            hint = " MANtIS is downloaded by hand: see `solid-bench data list` and the README."
+            hint = " MANtIS is downloaded by hand: see `solid-bench data list` and docs/formats.md."
         raise UserError(f"Cannot download {name!r}; only 'msdialog' can be downloaded.{hint}")
     from ..download import download_msdialog
     from ..outputs import check_output_folder
@@ -174,7 +168,6 @@ def report(
     to human train, LMQ in-band share, distinct-n, near-duplicates and label faithfulness against a judge."""
     from ..corpus_report import report as make_report
     from ..corpus_report import to_markdown
-
     from ..outputs import check_output_folder, write_json_atomic, write_text_atomic
 
     if out is not None:

@@ -2,29 +2,12 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
+from typing import Optional
 
 import typer
 
 from . import app
-
-
-def parse_options(items: list[str] | None) -> dict:
-    """['delay=0.5', 'device=cpu'] -> {'delay': 0.5, 'device': 'cpu'} (numbers and booleans parsed)."""
-    import json
-
-    from ..errors import UserError
-
-    out = {}
-    for item in items or []:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UserError(f"--option {item!r}: write it as KEY=VALUE, e.g. --option delay=0.5.")
-        try:
-            out[key.strip().replace("-", "_")] = json.loads(value)
-        except ValueError:
-            out[key.strip().replace("-", "_")] = value
-    return out
+from .options import Backend, BackendOptions, BaseUrl, Cache, Model, NamesPerRequest, Seed, SeedsFile, parse_key_values
 
 
 @app.command("generate")
@@ -32,21 +15,21 @@ def generate(
     out: str = typer.Option(..., "--out", help="Run folder (created; rerunning the same command resumes it)."),
     n: int = typer.Option(100, "--n", help="Number of dialog plans to generate."),
     method: str = typer.Option("solid", "--method", help="Generator (see the generator registry), e.g. solid."),
-    backend: str = typer.Option("transformers", "--backend", help="LLM backend: transformers, llama-cpp, llama-server, openai, vllm, fake."),
-    model: Optional[str] = typer.Option(None, "--model", help="A named model (solid-bench models list: smollm2-135m, qwen2.5-coder-1.5b), a path or an id (default: smollm2-135m; openai: the served model)."),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="Server URL for the openai backend."),
+    backend: Backend = "transformers",
+    model: Model = None,
+    base_url: BaseUrl = None,
     batch_size: int = typer.Option(8, "--batch-size", help="Dialogs advanced together in one backend call."),
-    seed: int = typer.Option(0, "--seed", help="Seed for seeding, plan sampling and decoding."),
-    seeds: Optional[str] = typer.Option(None, "--seeds", help="Seeds file: JSONL of seed fields, or a JSON array of 'name<TAB>type'."),
+    seed: Seed = 0,
+    seeds: SeedsFile = None,
     max_turns: Optional[int] = typer.Option(None, "--max-turns", help="Only sample human sequences of at most this many utterances."),
     min_count: int = typer.Option(1, "--min-count", help="Only sample sequences whose label combinations occur this often."),
     budget_tokens: Optional[int] = typer.Option(None, "--budget-tokens", help="Stop cleanly once this many tokens are spent."),
     max_new_tokens: int = typer.Option(80, "--max-new-tokens", help="Longest utterance, in tokens."),
     retries: int = typer.Option(2, "--retries", help="Retries of a rejected utterance before its dialog is rejected."),
     dry_run: bool = typer.Option(False, "--dry-run", help="Only estimate calls and tokens; call no LLM."),
-    names_per_request: int = typer.Option(5, "--names-per-request", help="Entity names asked for per (entity type, initial letter) request."),
-    cache: bool = typer.Option(True, "--cache/--no-cache", help="Cache LLM answers in the run folder (SQLite)."),
-    option: Optional[List[str]] = typer.Option(None, "--option", "-o", help="Backend option KEY=VALUE (repeatable)."),
+    names_per_request: NamesPerRequest = 5,
+    cache: Cache = True,
+    option: BackendOptions = None,
 ) -> None:
     """Generate synthetic dialogs (SOLID or SOLID-RL, --method) into a run folder; rerun the same command to resume."""
     import json
@@ -60,7 +43,7 @@ def generate(
         out=out, n=n, method=method, backend=backend, model=model, base_url=base_url, batch_size=batch_size,
         seed=seed, seeds_file=seeds, max_turns=max_turns, min_count=min_count, budget_tokens=budget_tokens,
         cache=cache, max_new_tokens=max_new_tokens, retries=retries, names_per_request=names_per_request,
-        backend_options=parse_options(option),
+        backend_options=parse_key_values(option, "--option", "delay=0.5"),
     )
     from ..generators.registry import GENERATORS
 

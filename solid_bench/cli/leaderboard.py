@@ -32,7 +32,6 @@ def leaderboard(
     from ..leaderboard.build import check_out_dir, load_table, parse_formats, write_leaderboard
     from ..leaderboard.cost import Prices
     from ..leaderboard.table import Options
-
     from ..outputs import check_output_folder
 
     fmts = parse_formats(formats)

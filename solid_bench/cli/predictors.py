@@ -17,4 +17,4 @@ def list_predictors() -> None:
 
     width = max((len(n) for n in PREDICTORS.names()), default=0)
     for name, cls in PREDICTORS.items():
-        typer.echo(f"{name:<{width}}  {getattr(cls, 'description', '')}")
+        typer.echo(f"{name:<{width}}  {cls.description}")

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import List, Optional
 
 import typer
 
 from . import app
-
-
-def parse_params(items: list[str]) -> dict:
-    """['epochs=2', 'model=path'] -> {'epochs': 2, 'model': 'path'} (values parsed as JSON when they can be)."""
-    from ..errors import UserError
-
-    params = {}
-    for item in items:
-        key, sep, value = item.partition("=")
-        if not sep or not key.strip():
-            raise UserError(f"--param {item!r} must look like NAME=VALUE, e.g. --param epochs=2.")
-        try:
-            params[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
-            params[key.strip()] = value
-    return params
+from .options import parse_key_values
 
 
 def print_results_table(results: list[dict]) -> None:
@@ -77,7 +61,7 @@ def run(
     check_output_folder(out)
     valid = default_valid(test) if valid is None else valid
     check_valid(valid)
-    params = parse_params(param or [])
+    params = parse_key_values(param, "--param", "epochs=2")
     seeds = seed or [0]
     log = (lambda s: None) if quiet else (lambda s: typer.echo(s, err=True))
     results = [run_cell(Cell(train, test, predictor, s, valid, params), out, force=force, log=log, store_gold=store_gold) for s in seeds]

@@ -2,26 +2,25 @@
 
 from __future__ import annotations
 
-from typing import List, Optional
-
 import typer
 
 from . import app
+from .options import Backend, BackendOptions, BaseUrl, Cache, Model, NamesPerRequest, Seed, SeedsFile, parse_key_values
 
 
 @app.command("seeds")
 def seeds(
     out: str = typer.Option(..., "--out", help="Seeds file to write (JSONL); stage artifacts go next to it."),
     n: int = typer.Option(100, "--n", help="Number of seeds wanted."),
-    backend: str = typer.Option("transformers", "--backend", help="LLM backend: transformers, llama-cpp, llama-server, openai, vllm, fake."),
-    model: Optional[str] = typer.Option(None, "--model", help="A named model (solid-bench models list: smollm2-135m, qwen2.5-coder-1.5b), a path or an id (default: smollm2-135m; openai: the served model)."),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="Server URL for the openai backend."),
+    backend: Backend = "transformers",
+    model: Model = None,
+    base_url: BaseUrl = None,
     batch_size: int = typer.Option(8, "--batch-size", help="Requests per backend call."),
-    seed: int = typer.Option(0, "--seed", help="Seed for the order of entity types and letters and for decoding."),
-    seeds_file: Optional[str] = typer.Option(None, "--seeds", help="Start from an entity list (JSONL seeds or JSON 'name<TAB>type')."),
-    names_per_request: int = typer.Option(5, "--names-per-request", help="Entity names asked for per (entity type, initial letter) request."),
-    cache: bool = typer.Option(True, "--cache/--no-cache", help="Cache LLM answers next to the seeds (SQLite)."),
-    option: Optional[List[str]] = typer.Option(None, "--option", "-o", help="Backend option KEY=VALUE (repeatable)."),
+    seed: Seed = 0,
+    seeds_file: SeedsFile = None,
+    names_per_request: NamesPerRequest = 5,
+    cache: Cache = True,
+    option: BackendOptions = None,
 ) -> None:
     """Run self-seeding alone; rerunning resumes from the stage artifacts."""
     import json
@@ -32,7 +31,6 @@ def seeds(
     from ..generators.runfolder import Meter
     from ..generators.seeding import SelfSeeder
     from ..outputs import check_output_file, write_json_atomic, write_text_atomic
-    from .generate import parse_options
 
     target = Path(out)
     if target.suffix != ".jsonl":
@@ -41,7 +39,7 @@ def seeds(
     folder = target.parent
     config = GenerationConfig(out=str(folder), n=n, backend=backend, model=model, base_url=base_url,
                               batch_size=batch_size, seed=seed, seeds_file=seeds_file, cache=cache,
-                              names_per_request=names_per_request, backend_options=parse_options(option))
+                              names_per_request=names_per_request, backend_options=parse_key_values(option, "--option", "delay=0.5"))
     config.check_seeds_file()
     folder.mkdir(parents=True, exist_ok=True)
     meter = Meter(folder / "costs.jsonl")

@@ -25,7 +25,8 @@ def train_generator(
     batch_size: int = typer.Option(4, "--batch-size", help="Examples per device step."),
     max_length: int = typer.Option(1024, "--max-length", help="Token limit of prompt + dialog; longer prompts are dropped."),
     seed: int = typer.Option(0, "--seed", help="Seed of the split, the shuffling and the DPO generation."),
-    valid_fraction: float = typer.Option(0.1, "--valid-fraction", help="Share of dialogs held out for the validation loss (split by dialog; at least 1 when > 0)."),
+    valid_fraction: float = typer.Option(
+        0.1, "--valid-fraction", help="Share of dialogs held out for the validation loss (split by dialog; at least 1 when > 0)."),
     dpo_epochs: float = typer.Option(1.0, "--dpo-epochs", help="DPO epochs."),
     dpo_lr: float = typer.Option(5e-6, "--dpo-lr", help="DPO learning rate."),
     dpo_beta: float = typer.Option(0.1, "--dpo-beta", help="DPO beta."),

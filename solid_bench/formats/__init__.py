@@ -11,9 +11,17 @@ from pathlib import Path
 
 from ..errors import UserError
 from ..inputs import check_utf8, is_blank
-from ..registry import Registry
+from ..registry import Registry, contract_error, member_problems
 
-FORMATS: Registry = Registry("file format", package="solid_bench.formats")
+
+def check_format(name: str, cls: type) -> None:
+    """Registration check: a format plugin has ``description``, ``sniff`` and ``read``."""
+    problems = member_problems(cls, ("description", "sniff", "read"))
+    if problems:
+        raise contract_error("Format", name, cls, problems)
+
+
+FORMATS: Registry = Registry("file format", package="solid_bench.formats", check=check_format)
 
 
 def detect_format(path: Path) -> str:
@@ -27,7 +35,7 @@ def detect_format(path: Path) -> str:
         check_utf8(path)  # a BOM or undecodable bytes explain a failed sniff better than "unknown format"
     raise UserError(
         f"{path}: cannot tell its format; expected one of {', '.join(FORMATS.names())} "
-        "(see README, 'Data formats')."
+        "(see docs/formats.md)."
     )
 
 

@@ -1,4 +1,4 @@
-"""solid-bench's own JSONL: one dialog per line (DESIGN.md schema); also a run folder's dialogs.jsonl."""
+"""solid-bench's own JSONL: one dialog per line (the schema: docs/formats.md); also a run folder's dialogs.jsonl."""
 
 from __future__ import annotations
 

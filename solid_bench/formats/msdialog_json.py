@@ -6,9 +6,9 @@ import re
 from pathlib import Path
 
 from ..errors import UserError
+from ..inputs import head
 from ..schema import Dialog, LabelSet, Utterance
 from . import FORMATS
-from ..inputs import head
 from ._jsonutil import dialog_objects, has_key, line_of_key
 
 _ROLES = {"user": "user", "agent": "agent"}

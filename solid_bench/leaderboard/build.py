@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 from typing import Sequence
 
@@ -51,17 +50,9 @@ def check_out_dir(results_dir: Path, out_dir: Path) -> None:
 
 def write_leaderboard(table: Table, out_dir: Path, formats: Sequence[str] = DEFAULT_FORMATS) -> list[Path]:
     """Write every format into a temp folder beside ``out_dir``, then move the files in: never a half-written leaderboard."""
+    from ..outputs import move_into, staging_folder
     from .writers import write_formats
-
-    from ..outputs import staging_folder
 
     out_dir = Path(out_dir)
     with staging_folder(out_dir) as tmp:
-        written = write_formats(table, tmp, formats)
-        out_dir.mkdir(exist_ok=True)
-        final = []
-        for path in written:
-            target = out_dir / path.relative_to(tmp)
-            os.replace(path, target)
-            final.append(target)
-        return final
+        return move_into(tmp, write_formats(table, tmp, formats), out_dir)

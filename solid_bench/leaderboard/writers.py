@@ -109,6 +109,11 @@ def tuned_text(row: Mapping[str, Any]) -> str:
     return {"human": "human valid", "holdout": "10% of train held out"}.get(row["tuned_on"], row["tuned_on"])
 
 
+def _mean_std_of(metric: str) -> Callable[[Mapping[str, Any]], str]:
+    """The display function of one metric's mean ± std column."""
+    return lambda r: mean_std(r, metric)
+
+
 DISPLAY: list[tuple[str, str, Callable[[Mapping[str, Any]], str]]] = [
     ("section", "Section", lambda r: r["section"]),
     ("test", "Test", lambda r: r["test"]),
@@ -119,7 +124,7 @@ DISPLAY: list[tuple[str, str, Callable[[Mapping[str, Any]], str]]] = [
     ("micro_f1", METRIC_NAMES["micro_f1"], lambda r: mean_std(r, "micro_f1")),
     ("micro_f1_ci", "micro-F1 95% CI", ci_text),
     ("p_holm", "p vs baseline (Holm)", p_text),
-    *((m, METRIC_NAMES[m], (lambda m: lambda r: mean_std(r, m))(m)) for m in METRICS if m != "micro_f1"),
+    *((m, METRIC_NAMES[m], _mean_std_of(m)) for m in METRICS if m != "micro_f1"),
     ("n_synthetic_dialogs", "Synthetic dialogs", lambda r: "–" if r["n_synthetic_dialogs"] is None else f"{r['n_synthetic_dialogs']:,}"),
     ("marginal_tokens_per_1k", "Marginal tokens / 1k dialogs", lambda r: big(r["marginal_tokens_per_1k"])),
     ("all_in_tokens_per_1k", "All-in tokens / 1k dialogs", lambda r: big(r["all_in_tokens_per_1k"])),

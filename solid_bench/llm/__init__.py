@@ -6,11 +6,12 @@ One file per backend, each registered in ``BACKENDS``; heavy imports happen insi
 from __future__ import annotations
 
 from ..registry import Registry
-from .base import Backend, Completion, Request
+from .base import Backend, BaseBackend, Completion, Request, check_backend
 
-BACKENDS: Registry = Registry("LLM backend", package="solid_bench.llm.backends", entry_point_group="solid_bench.backends")
+BACKENDS: Registry = Registry("LLM backend", package="solid_bench.llm.backends", entry_point_group="solid_bench.backends",
+                              check=check_backend)
 
-__all__ = ["BACKENDS", "Backend", "Completion", "Request", "create_backend"]
+__all__ = ["BACKENDS", "Backend", "BaseBackend", "Completion", "Request", "create_backend"]
 
 
 def create_backend(name: str, model: str | None = None, **options) -> Backend:

@@ -7,6 +7,8 @@ import json
 from dataclasses import dataclass, field, fields
 from typing import Protocol, Sequence, runtime_checkable
 
+from ..registry import contract_error, member_problems
+
 
 @dataclass(frozen=True)
 class Request:
@@ -51,8 +53,40 @@ class Completion:
 
 @runtime_checkable
 class Backend(Protocol):
-    """Anything that completes a batch of chat requests, in order."""
+    """Anything that completes a batch of chat requests, in order: the contract of an LLM backend.
+
+    Required:
+
+    * ``model_id`` (str): names the model exactly enough to key the answer cache (a local folder's
+      content hash, a GGUF's name and digest, a server's model name); set in ``__init__``.
+    * ``complete(requests) -> list[Completion]``: one completion per request, in request order.
+      Requests may differ in decoding parameters and seeds; a backend groups them as it can.
+    * ``close()``: release processes, connections and memory; called once the backend is no longer
+      needed (a second call does nothing). ``BaseBackend`` gives a no-op.
+
+    A backend class registers itself with ``@BACKENDS.register(name)`` in one file under
+    ``solid_bench/llm/backends/`` (or through the entry-point group ``solid_bench.backends``), and
+    is built as ``cls(model=..., **options)``; see docs/backends.md.
+    """
 
     model_id: str
 
     def complete(self, requests: Sequence[Request]) -> list[Completion]: ...
+
+    def close(self) -> None: ...
+
+
+class BaseBackend:
+    """Defaults for the optional parts of the ``Backend`` contract (subclass it, then add ``complete``)."""
+
+    model_id: str
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def check_backend(name: str, cls: type) -> None:
+    """Registration check: the members of ``Backend`` a class must have (``model_id`` is set per instance)."""
+    problems = member_problems(cls, ("complete",), ("close",), "solid_bench.llm.BaseBackend")
+    if problems:
+        raise contract_error("Backend", name, cls, problems)

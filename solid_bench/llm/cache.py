@@ -17,6 +17,7 @@ import threading
 from pathlib import Path
 from typing import Sequence
 
+from ..settings import llm_cache_path
 from .base import Backend, Completion, Request
 
 _SCHEMA = """CREATE TABLE IF NOT EXISTS completions (
@@ -24,13 +25,6 @@ _SCHEMA = """CREATE TABLE IF NOT EXISTS completions (
     prompt_tokens INTEGER NOT NULL, completion_tokens INTEGER NOT NULL, seconds REAL NOT NULL,
     finish_reason TEXT NOT NULL, meta TEXT NOT NULL, created REAL NOT NULL DEFAULT (julianday('now'))
 )"""
-
-
-def default_cache_path() -> Path:
-    """Where completions are cached unless told otherwise: ``home()/cache/llm.sqlite``."""
-    from ..corpora import home
-
-    return home() / "cache" / "llm.sqlite"
 
 
 class CachedBackend:
@@ -133,9 +127,7 @@ class CachedBackend:
         if self._conn is not None and self._pid == os.getpid():
             self._conn.close()
         self._conn = None
-        close = getattr(self.backend, "close", None)
-        if close is not None:
-            close()
+        self.backend.close()
 
 
 def open_backend(name: str, model: str | None = None, cache_path: str | Path | None | bool = None, **options):
@@ -145,4 +137,4 @@ def open_backend(name: str, model: str | None = None, cache_path: str | Path | N
     backend = create_backend(name, model=model, **options)
     if cache_path is False:
         return backend
-    return CachedBackend(backend, default_cache_path() if cache_path in (None, True) else cache_path)
+    return CachedBackend(backend, llm_cache_path() if cache_path in (None, True) else cache_path)

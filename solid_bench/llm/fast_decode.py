@@ -1,20 +1,18 @@
 """A faster batched generation loop for the transformers backend (decoder-only models).
 
-Why (measured with SmolLM2-135M in bf16 on one CPU thread, 30 SOLID turn prompts of 180-505
-tokens, 80 new tokens each; figures in README): plain ``model.generate`` on a left-padded batch
-spends its time where batching does not help:
+Why: on a CPU, plain ``model.generate`` on a left-padded batch spends its time where batching
+does not help:
 
 - Prefill on a padded batch computes every pad position, and PyTorch's CPU attention kernel with
-  a padding mask is slow: 0.51 s per prompt in a batch of 30 against 0.31 s for the prompt alone.
-- For one query token, that kernel takes ~2.6 ms per layer on 30 rows; two batched matrix
-  products per key/value head group take ~0.6 ms. The default cache also copies every layer's
-  keys and values on each step (``torch.cat``).
+  a padding mask is slow, so a prompt costs more inside a padded batch than alone.
+- For one query token, that kernel is several times slower than two batched matrix products per
+  key/value head group. The default cache also copies every layer's keys and values on each step
+  (``torch.cat``).
 - Rows that have finished (end of sequence, stop string) keep being decoded until the longest
-  row of the batch is done. Sampling with ``torch.multinomial`` over a 49k vocabulary took 23 ms
-  per step for 30 rows.
+  row of the batch is done, and ``torch.multinomial`` over a whole vocabulary is slow per step.
 
 So :func:`generate` prefills each prompt on its own (no padding; causal attention computed block
-by block, ~3x faster than the CPU flash kernel; prompts of at most ``PADDED_PREFILL_MAX_TOKENS``
+by block, faster on a CPU than the flash kernel; prompts of at most ``PADDED_PREFILL_MAX_TOKENS``
 tokens go in one padded batch instead), starting after the longest prefix whose keys/values an
 optional :class:`~.prefix_cache.PrefixCache` holds from earlier prompts (consecutive turns of a
 dialog share most of their prompt), copies the per-prompt caches once into one
@@ -33,6 +31,7 @@ equal ``model.generate``'s on a float32 model (tests/llm/test_fast_decode.py).
 Only models that take ``position_ids`` and ``logits_to_keep``, use transformers' attention
 interface with SDPA, and have full attention in every layer use this loop (:func:`supported`);
 others (sliding windows, linear attention, encoder-decoders) keep ``model.generate``.
+``benchmarks/llm_throughput.py`` times this loop against plain ``model.generate``.
 """
 
 from __future__ import annotations

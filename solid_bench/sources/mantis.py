@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from ..corpora import SOURCES, Corpus, data_root
+from ..corpora import SOURCES, Corpus
 from ..errors import UserError
 from ..schema import LabelSet
+from ..settings import data_root
+from . import BaseSource
 
 FOLDER = "mantis"
 #: solid-bench split -> MANtIS file split
@@ -15,9 +17,8 @@ URL = "https://guzpenha.github.io/MANtIS/"
 
 
 @SOURCES.register("mantis")
-class Mantis:
+class Mantis(BaseSource):
     description = "MANtIS (Penha et al. 2019): human multi-domain dialogs with MSDialog-style intents (manual download)"
-    splits = ("train", "valid", "test")
     synthetic = False
 
     def folder(self) -> Path:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from ..corpora import SOURCES, Corpus, data_root
+from ..corpora import SOURCES, Corpus
 from ..errors import UserError
 from ..schema import LabelSet
+from ..settings import data_root
+from . import BaseSource
 
 FOLDER = "msdialog-intentpred"
 #: SHA-256 of the public copy (github.com/ChuanMeng/SIP @ 9c474c8, dataset/MSDialog/).
@@ -27,9 +29,8 @@ def file_sha256(path: Path) -> str:
 
 
 @SOURCES.register("msdialog")
-class MSDialog:
+class MSDialog(BaseSource):
     description = "MSDialog-IntentPred (Qu et al. 2019): human dialogs, train/valid/test = 1760/220/219 dialogs"
-    splits = ("train", "valid", "test")
     synthetic = False
 
     def folder(self) -> Path:

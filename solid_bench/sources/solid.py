@@ -1,12 +1,12 @@
 """``solid``: the default SOLID corpus, generated once with the default local LLM and then reused.
 
-It lives in ``home()/runs/solid-default``. When that run folder is missing or incomplete, loading
-the corpus generates (or resumes) it: ``DEFAULT_N`` dialogs with SmolLM2-135M-Instruct on the
-transformers backend. DEFAULT_N is sized so that ``make demo`` (set-up, this generation, training
-the default predictor and testing it) stays within about 20 minutes on a 2-core CPU: measured on
-2026-11-26, 16 plans (seeds from the authors' list, batch 16) took 309 CPU-seconds with one torch
-thread (19 CPU-s per plan; 10 of 16 accepted), so 48 plans take about 15 CPU-minutes, about 8-10
-minutes of wall time on two idle cores, leaving the rest of the 20 minutes to set-up and training.
+It lives in ``settings.runs_root()/solid-default``. When that run folder is missing or incomplete,
+loading the corpus generates (or resumes) it: ``DEFAULT_N`` dialogs with SmolLM2-135M-Instruct on
+the transformers backend, seeded from the SOLID authors' entity list when it is in the data folder.
+Before it starts, one stderr line says so, with the plan's estimated LLM calls and tokens and a
+rough duration (``CPU_SECONDS_PER_PLAN``); while it runs, a progress line follows each tenth of
+the plans. DEFAULT_N keeps ``make demo`` (set-up, this generation, training and testing the
+default predictor) to about 20 minutes on a 2-core CPU.
 Environment overrides (tests): SOLID_BENCH_DEFAULT_SOLID_N, SOLID_BENCH_DEFAULT_BACKEND.
 """
 
@@ -17,13 +17,18 @@ import os
 import sys
 from pathlib import Path
 
-from ..corpora import SOURCES, Corpus, data_root, home
+from ..corpora import SOURCES, Corpus
 from ..errors import UserError
 from ..schema import LabelSet
+from ..settings import data_root, runs_root
+from . import BaseSource
 
 DEFAULT_N = 48
 DEFAULT_BACKEND = "transformers"
 DEFAULT_BATCH = 16
+#: CPU time one plan takes with the defaults (SmolLM2-135M, transformers, batch 16, one torch
+#: thread, retries included): the basis of the duration announced before generating.
+CPU_SECONDS_PER_PLAN = 19
 #: The SOLID authors' released entity list ("name<TAB>type" strings), used for seeding when present
 #: in the data folder: a 135M model names entities poorly, so its own entity lists are mostly noise.
 AUTHORS_SEEDS = "solid-self-seeds/entities_name_type.json"
@@ -31,7 +36,7 @@ AUTHORS_SEEDS = "solid-self-seeds/entities_name_type.json"
 
 def default_folder() -> Path:
     """Where the default SOLID run lives."""
-    return home() / "runs" / "solid-default"
+    return runs_root() / "solid-default"
 
 
 def default_n() -> int:
@@ -44,17 +49,16 @@ def default_n() -> int:
 
 
 @SOURCES.register("solid")
-class SolidSource:
+class SolidSource(BaseSource):
     """The default SOLID run, generated on first use and then read from its run folder."""
 
     description = f"SOLID synthetic dialogs: the default run (generated on first use, {DEFAULT_N} dialogs, SmolLM2-135M)"
-    splits = ("train", "valid", "test")
     synthetic = True
 
     def load(self, split: str, labels: LabelSet) -> Corpus:
         """All dialogs of the default run (synthetic data has no splits), generating it if needed."""
         from ..formats import read_dialogs
-        from ..generators.pipeline import GenerationConfig, run_generation
+        from ..generators.pipeline import GenerationConfig
 
         folder = default_folder()
         authors = data_root() / AUTHORS_SEEDS
@@ -65,9 +69,7 @@ class SolidSource:
             with _locked(folder.with_name(folder.name + ".lock")):  # one generator at a time; others wait
                 manifest = _manifest(folder)
                 if not _complete(manifest, config.n):
-                    print(f"[solid] the default SOLID corpus is missing or incomplete in {folder}; generating "
-                          f"{config.n} dialogs with {config.backend} (once; later runs reuse it)", file=sys.stderr, flush=True)
-                    manifest = run_generation(config, log=lambda m: print(f"[solid] {m}", file=sys.stderr, flush=True))
+                    manifest = _generate(config, folder)
         if manifest.get("status") != "complete":
             raise UserError(f"The default SOLID run in {folder} stopped ({manifest.get('status')}); rerun to resume it.")
         dialogs = read_dialogs(folder, labels, source="solid", fmt="solid-bench-jsonl")
@@ -78,6 +80,38 @@ class SolidSource:
                         "model": manifest.get("model"), "cost": manifest.get("cost", {}).get("all"),
                         "counts": manifest.get("counts")},
         )
+
+
+def _say(message: str) -> None:
+    print(f"[solid] {message}", file=sys.stderr, flush=True)
+
+
+def _generate(config, folder: Path) -> dict:
+    """Generate (or resume) the default run, announcing it with its estimate first and reporting progress."""
+    import time
+
+    from ..corpora import resolve
+    from ..generators.pipeline import estimate, run_generation
+
+    train = resolve("human", "train")
+    total = estimate(config, train)["total"]
+    minutes = max(1, round(config.n * CPU_SECONDS_PER_PLAN / 60))
+    _say(f"the default SOLID corpus is missing or incomplete in {folder}; generating {config.n} dialogs with "
+         f"{config.backend} (once; later runs reuse it): about {total['llm_calls']:,} LLM calls and "
+         f"{total['prompt_tokens'] + total['completion_tokens']:,} tokens, roughly {minutes} CPU-minutes with the "
+         f"default model")
+    start, shown = time.monotonic(), [None]
+
+    def progress(done: int, n: int) -> None:  # one line per tenth of the plans, and at the end
+        if shown[0] is None:  # the first call reports what a resumed run had already done
+            shown[0] = done
+            return
+        step = max(1, n // 10)
+        if done > shown[0] and (done // step > shown[0] // step or done == n):
+            _say(f"{done}/{n} dialog plans done ({time.monotonic() - start:.0f} s)")
+            shown[0] = done
+
+    return run_generation(config, train=train, progress=progress, log=_say)
 
 
 def _manifest(folder: Path) -> dict | None:

@@ -10,20 +10,22 @@ import hashlib
 import json
 from pathlib import Path
 
-from ..corpora import SOURCES, Corpus, home
+from ..corpora import SOURCES, Corpus
 from ..errors import UserError
 from ..schema import LabelSet
+from ..settings import models_root, runs_root
+from . import BaseSource
 
 
 def default_folder() -> Path:
     """Where the default SOLID-RL run lives."""
-    return home() / "runs" / "solid-rl-default"
+    return runs_root() / "solid-rl-default"
 
 
 def how_to_create(folder: Path) -> str:
     """The two commands that make the default SOLID-RL run."""
-    solid = home() / "runs" / "solid-default"
-    model = home() / "models" / "solid-rl"
+    solid = runs_root() / "solid-default"
+    model = models_root() / "solid-rl"
     return (
         f"train a SOLID-RL model on SOLID dialogs with `solid-bench train-generator --from {solid} --out {model}` "
         f"(make the SOLID run first by loading the `solid` corpus, e.g. `solid-bench data stats solid`), then "
@@ -32,9 +34,8 @@ def how_to_create(folder: Path) -> str:
 
 
 @SOURCES.register("solid-rl")
-class SolidRLSource:
+class SolidRLSource(BaseSource):
     description = "SOLID-RL synthetic dialogs: the default run in home()/runs/solid-rl-default (made with train-generator, then generate --method solid-rl)"
-    splits = ("train", "valid", "test")
     synthetic = True
 
     def load(self, split: str, labels: LabelSet) -> Corpus:

@@ -14,9 +14,10 @@ DONE = "solid-bench-stage-done"  # marker written last into a finished stage's f
 def precision() -> dict:
     """bf16 autocast on a CUDA device that supports it, and on a CPU with native bf16; else fp32.
 
-    On CPU, bf16 autocast (fp32 master weights, bf16 matmuls) measured about 2.5x faster than fp32
-    for a SmolLM2-135M SFT step on an avx512_bf16 CPU with 1 thread. Set SOLID_BENCH_CPU_BF16=0 to
-    train in fp32 on such a CPU, or =1 to force autocast on one without native bf16 (slow there).
+    On a CPU with native bf16 (AVX512-BF16 or AMX), bf16 autocast (fp32 master weights, bf16
+    matmuls) runs the matrix products in hardware and trains faster than fp32. Set
+    SOLID_BENCH_CPU_BF16=0 to train in fp32 on such a CPU, or =1 to force autocast on one without
+    native bf16 (slow there).
     """
     import os
 

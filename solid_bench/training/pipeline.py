@@ -118,10 +118,10 @@ def _train(cfg: TrainConfig, t0: float) -> dict:
     from solid_bench.generators.lmq import LMQSettings, human_train_bands
 
     from ..corpora import resolve
+    from .card import write_card
     from .data import dpo_pairs, resample, sft_records, split_by_dialog
     from .dpo import load_or_build_pairs, sft_generate, train_dpo
     from .sft import train_sft
-    from .card import write_card
 
     out = Path(cfg.out)
     corpus = resolve(cfg.source, "train")

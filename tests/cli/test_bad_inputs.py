@@ -24,8 +24,8 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-
 from conftest import TINY_TSV, write_tsv
+
 from solid_bench.cli import main
 
 BACKSTOP = "the system refused a file operation"  # cli.main's last resort: no case may need it

@@ -41,7 +41,7 @@ def test_stats_named_source_per_split(tiny_data, capsys):
     assert code == 0
     lines = out.splitlines()
     assert lines[1:5] == ["train 3 / 12", "valid 3 / 12", "test  3 / 12", "total 9 / 36"]
-    rows = {l.split()[0]: l.split()[1:] for l in lines if re.match(r"^[A-Z]{1,2}\s+\d", l)}
+    rows = {line.split()[0]: line.split()[1:] for line in lines if re.match(r"^[A-Z]{1,2}\s+\d", line)}
     # tiny split: OQ x3, PA x4 (PA, IR_PA, PA, PA), O never
     assert rows["PA"] == ["4", "4", "4", "12"] and rows["OQ"] == ["3", "3", "3", "9"] and rows["O"] == ["0", "0", "0", "0"]
     assert list(rows)[0] == "PA" and len(rows) == 12
@@ -142,7 +142,7 @@ def test_real_msdialog_counts(capsys):
     assert code == 0
     lines = out.splitlines()
     assert lines[1:5] == ["train 1,760 / 8,064", "valid 220 / 986", "test  219 / 970", "total 2,199 / 10,020"]
-    rows = {l.split()[0]: [int(x.replace(",", "")) for x in l.split()[1:]] for l in lines if re.match(r"^[A-Z]{1,2}\s+[\d,]", l)}
+    rows = {line.split()[0]: [int(x.replace(",", "")) for x in line.split()[1:]] for line in lines if re.match(r"^[A-Z]{1,2}\s+[\d,]", line)}
     assert {k: v[3] for k, v in rows.items()} == TOTALS
     assert all(v[0] + v[1] + v[2] == v[3] for v in rows.values())
     assert list(rows) == list(TOTALS)  # sorted by total, most frequent first

@@ -51,7 +51,7 @@ def test_unknown_tag_names_file_line_and_dialog(tmp_path):
     bad["12"]["utterances"][1]["tags"] = "CQ XY"
     path = _write(tmp_path, bad)
     text = path.read_text().splitlines()
-    line = next(i for i, l in enumerate(text, 1) if l.strip().startswith('"12"'))
+    line = next(i for i, row in enumerate(text, 1) if row.strip().startswith('"12"'))
     with pytest.raises(UserError) as e:
         read_dialogs(path, MSDIALOG, source="m")
     assert f"{path}:{line} (dialog 12, utterance 2)" in str(e.value) and "unknown label 'XY'" in str(e.value)

@@ -30,7 +30,7 @@ LINES = [
 
 def _write(tmp_path, lines, name="solid_release.jsonl"):
     path = tmp_path / name
-    path.write_text("".join(json.dumps(l) + "\n" for l in lines), encoding="utf-8")
+    path.write_text("".join(json.dumps(line) + "\n" for line in lines), encoding="utf-8")
     return path
 
 

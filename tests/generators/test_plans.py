@@ -8,8 +8,7 @@ import pytest
 
 from solid_bench.corpora import resolve
 from solid_bench.errors import UserError
-from solid_bench.generators.plans import (combination_distribution, combination_tvd, make_plans, sequence_pool,
-                                          total_variation)
+from solid_bench.generators.plans import combination_distribution, combination_tvd, make_plans, sequence_pool, total_variation
 from solid_bench.schema import Dialog, Seed, Utterance
 
 SEEDS = [Seed(f"E{i}", "T", "a", "bg", "q?") for i in range(3)]

@@ -10,12 +10,13 @@ import pytest
 
 from solid_bench.corpora import resolve
 from solid_bench.errors import UserError
+from solid_bench.generators.fake_rules import SolidRules
 from solid_bench.generators.pipeline import GenerationConfig, run_generation
 from solid_bench.generators.plans import DialogPlan
 from solid_bench.generators.runfolder import Meter
 from solid_bench.generators.solid_rl import SolidRLGenerator, model_quality_tag
 from solid_bench.generators.solid_rl_format import SYSTEM_PROMPT
-from solid_bench.llm.backends.fake import FakeBackend, SolidRules
+from solid_bench.llm.backends.fake import FakeBackend
 from solid_bench.schema import Seed
 
 PLAN_LINE = re.compile(r"^\d+\. (\[(?:user|agent)\|[A-Z_]+\])$", re.M)

@@ -6,6 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+
 from solid_bench.metrics import score
 from solid_bench.results import SCHEMA_VERSION, config_hash, result_path, write_result
 

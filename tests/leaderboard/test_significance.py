@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from leaderboard_fixtures import GOLD, KEYS, make_result, matrix, strong, weak
 
 from solid_bench.leaderboard.significance import compare, distinct_runs, paired_arrays, run_pairs
 from solid_bench.leaderboard.table import Options, build_table
 from solid_bench.stats import paired_randomization_test
-
-from leaderboard_fixtures import GOLD, KEYS, make_result, matrix, strong, weak
 
 
 def _by_seed(train, fn, seeds=(0, 1, 2)):

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from leaderboard_fixtures import GOLD, KEYS, corpus_summary, generation_cost, make_result, matrix, strong, synthetic_cost, weak
 
 from solid_bench.errors import UserError
 from solid_bench.leaderboard.cost import Prices, base_name, cost_columns, synthetic_dialogs
 from solid_bench.leaderboard.table import COLUMNS, Options, build_table
 from solid_bench.results import load_results
 from solid_bench.stats import bootstrap_ci
-
-from leaderboard_fixtures import GOLD, KEYS, corpus_summary, generation_cost, make_result, matrix, strong, synthetic_cost, weak
 
 
 def by_train(table):

@@ -7,11 +7,12 @@ import sqlite3
 
 import pytest
 
-from solid_bench.llm import Completion, Request
-from solid_bench.llm.cache import CachedBackend, default_cache_path, open_backend
+from solid_bench.llm import BaseBackend, Completion, Request
+from solid_bench.llm.cache import CachedBackend, open_backend
+from solid_bench.settings import llm_cache_path
 
 
-class Counting:
+class Counting(BaseBackend):
     """A trivial backend that echoes the last message and records every batch it is sent."""
 
     model_id = "counting-v1"
@@ -111,12 +112,12 @@ def test_several_processes_share_one_file(tmp_path):
 
 def test_open_backend_wraps_unless_disabled(tmp_path, monkeypatch):
     monkeypatch.setenv("SOLID_BENCH_HOME", str(tmp_path))
-    assert default_cache_path() == tmp_path / "cache" / "llm.sqlite"
+    assert llm_cache_path() == tmp_path / "cache" / "llm.sqlite"
     wrapped = open_backend("transformers", model=str(tmp_path), cache_path=tmp_path / "x.sqlite")
     assert isinstance(wrapped, CachedBackend) and wrapped.path == tmp_path / "x.sqlite"
     assert wrapped.model_id == wrapped.backend.model_id
     assert not isinstance(open_backend("transformers", cache_path=False), CachedBackend)
-    assert open_backend("transformers").path == default_cache_path()
+    assert open_backend("transformers").path == llm_cache_path()
 
 
 def test_backend_returning_wrong_count_is_an_error(tmp_path):

@@ -6,6 +6,7 @@ import importlib.util
 
 import pytest
 
+from solid_bench import outputs
 from solid_bench.errors import UserError
 from solid_bench.llm import local_models
 
@@ -153,7 +154,7 @@ def test_interrupted_assembly_leaves_nothing(split_model, tmp_path, monkeypatch)
     def interrupted(fd):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(local_models.os, "fsync", interrupted)
+    monkeypatch.setattr(outputs.os, "fsync", interrupted)  # the model cache writes through solid_bench.outputs
     with pytest.raises(KeyboardInterrupt):
         model.gguf_path()
     assert list((tmp_path / "home" / "models").iterdir()) == []

@@ -5,10 +5,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from solid_bench.predictors import BasePredictor
 from solid_bench.predictors._check import N_CHECKS, TINY_LABELS, check_predictor, tiny_dialogs
+from solid_bench.predictors.base import check_contract
+from solid_bench.registry import Registry
 
 
-class Good:
+class Good(BasePredictor):
     """Role frequencies, written the simplest way."""
 
     description = "test predictor"
@@ -16,9 +19,6 @@ class Good:
 
     def __init__(self, shift: float = 0.0):
         self.shift = shift
-
-    def params(self):
-        return {"shift": self.shift}
 
     def fit(self, train, valid, labels, seed=0):
         y = train.y(labels)
@@ -58,6 +58,46 @@ def _broken(**overrides):
 def test_the_battery_names_the_broken_contract(overrides, message):
     with pytest.raises(AssertionError, match=message.replace("[", r"\[").replace("]", r"\]")):
         check_predictor(_broken(**overrides))
+
+
+def test_a_predictor_missing_a_required_member_gets_a_sentence_not_an_attribute_error():
+    no_model = type("NoModel", (BasePredictor,), {k: v for k, v in vars(Good).items() if k != "model_id"})
+    with pytest.raises(AssertionError, match=r"check_predictor\(NoModel\): does not follow the Predictor contract: "
+                                             r"it lacks model_id \(required"):
+        check_predictor(no_model)
+
+
+def test_a_class_without_the_base_class_is_told_which_hooks_it_lacks():
+    bare = type("Bare", (), {k: v for k, v in vars(Good).items() if not k.startswith("__") or k == "__init__"})
+    with pytest.raises(AssertionError, match="lacks params, may_abstain, outputs_label_sets, last_stats_, "
+                                             "tiny_params: subclass solid_bench.predictors.BasePredictor for the defaults"):
+        check_predictor(bare)
+
+
+def test_registration_refuses_a_class_that_breaks_the_contract():
+    registry = Registry("predictor", check=check_contract)
+    no_model = type("NoModel", (BasePredictor,), {k: v for k, v in vars(Good).items() if k != "model_id"})
+    with pytest.raises(TypeError, match=r"Predictor 'x' \(.*NoModel\) does not follow the Predictor contract: it lacks model_id"):
+        registry.add("x", no_model)
+    assert "x" not in registry
+    registry.add("good", Good)
+    assert registry.get("good") is Good
+
+
+def test_params_come_from_the_init_signature():
+    class Two(Good):
+        def __init__(self, shift: float = 0.0, alpha: int = 3, *args, **kwargs):
+            super().__init__(shift)
+            self.alpha = alpha
+
+    assert Two(0.5).params() == {"shift": 0.5, "alpha": 3}
+
+    class Renames(Good):
+        def __init__(self, rate: float = 0.1):
+            self.learning_rate = rate
+
+    with pytest.raises(TypeError, match="Renames.__init__ does not store rate under the same name"):
+        Renames().params()
 
 
 def test_tiny_dialogs_are_deterministic_and_never_use_the_absent_label():

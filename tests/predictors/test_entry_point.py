@@ -9,8 +9,9 @@ from solid_bench.registry import Registry
 
 MODULE = '''
 import numpy as np
+from solid_bench.predictors import BasePredictor
 
-class OutsidePredictor:
+class OutsidePredictor(BasePredictor):
     """Predicts 0.25 for every label."""
 
     description = "an outside constant predictor"
@@ -18,9 +19,6 @@ class OutsidePredictor:
 
     def __init__(self, value=0.25):
         self.value = value
-
-    def params(self):
-        return {"value": self.value}
 
     def fit(self, train, valid, labels, seed=0):
         self.k_ = len(labels)

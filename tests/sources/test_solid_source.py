@@ -13,7 +13,10 @@ def test_default_solid_is_generated_once_then_reused(tiny_data, monkeypatch, cap
     monkeypatch.setenv("SOLID_BENCH_DEFAULT_SOLID_N", "7")
     corpus = resolve("solid", "train")
     err = capsys.readouterr().err
-    assert "generating 7 dialogs with fake" in err
+    first = err.splitlines()[0]
+    assert first.startswith("[solid] the default SOLID corpus is missing") and "generating 7 dialogs with fake" in first
+    assert "LLM calls and" in first and "tokens, roughly 2 CPU-minutes" in first  # said before any work, with its estimate
+    assert "[solid] 7/7 dialog plans done" in err  # progress, ending at the total
     folder = default_folder()
     assert str(folder).startswith(str(tiny_data.parent / "home"))
     manifest = json.loads((folder / "manifest.json").read_text())

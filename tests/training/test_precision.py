@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-torch = pytest.importorskip("torch")
-
 from solid_bench.training import common
+
+torch = pytest.importorskip("torch")
 
 
 @pytest.fixture

@@ -1,36 +1,45 @@
 """``fake``: a deterministic test double, NOT a model. Output is a function of the request hash.
 
 It exists so the generators' logic (parsing, filtering, batching, retries, resume) can be tested
-fast and exactly. With ``rules="solid"`` (the default) it recognises the SOLID prompt stages by
-the first line of the system prompt and answers each in a parseable way; any other request gets
-words drawn from a small vocabulary. Tokens are counted by whitespace; seconds are measured.
+fast and exactly. Its answers come from *rules*: responders ``(request, rng) -> str | None`` tried
+in order, the first answer that is not None winning; a request no rule answers gets words drawn
+from a small vocabulary. A rule set is named by a string (``rules="solid"``, the default) and
+found in ``FAKE_RULES``, which outside code joins through the entry-point group
+``solid_bench.fake_rules``: the SOLID rules live beside the SOLID prompts they mimic
+(``generators/fake_rules.py``), so this layer knows nothing of any generator. A rule set is a
+callable ``(na_rate, bad_rate) -> responder``; the two rates inject failures (an "N/A" answer, a
+garbage answer) where the rule set has such answers. Tokens are counted by whitespace; seconds
+are measured.
 """
 
 from __future__ import annotations
 
 import random
-import string
 import time
 from typing import Callable, Sequence
 
+from ...errors import UserError
+from ...registry import Registry
 from .. import BACKENDS
-from ..base import Completion, Request
+from ..base import BaseBackend, Completion, Request
 
 VOCAB = (
     "install update settings driver account error restart version window screen file folder network "
     "password sync backup option menu click issue problem message reset account server browser device"
 ).split()
-TYPES = ("Software Product", "Programming Language", "Device", "City", "Musician", "Video Game", "Sports Team")
-ATTRS = ("price", "installation", "compatibility", "history", "performance", "updates", "support", "license")
 
-Responder = Callable[[Request, random.Random], str]
+Responder = Callable[[Request, random.Random], "str | None"]
+
+#: Named rule sets: ``name -> callable(na_rate, bad_rate) -> Responder`` (entry points: solid_bench.fake_rules).
+FAKE_RULES: Registry = Registry("fake-backend rule set", entry_point_group="solid_bench.fake_rules")
 
 
-def _words(rng: random.Random, n: int) -> str:
+def words(rng: random.Random, n: int) -> str:
+    """``n`` words drawn from the fake's vocabulary."""
     return " ".join(rng.choice(VOCAB) for _ in range(n))
 
 
-def _field(text: str, before: str, after: str) -> str:
+def between(text: str, before: str, after: str) -> str:
     """The text between ``before`` and ``after`` in ``text`` ('' when absent)."""
     start = text.find(before)
     if start < 0:
@@ -40,61 +49,26 @@ def _field(text: str, before: str, after: str) -> str:
     return text[start:end if end >= 0 else None]
 
 
-class SolidRules:
-    """Answers for the SOLID generator's prompt stages; ``na_rate``/``bad_rate`` inject failures."""
-
-    def __init__(self, na_rate: float = 0.0, bad_rate: float = 0.0):
-        self.na_rate = float(na_rate)
-        self.bad_rate = float(bad_rate)
-
-    def __call__(self, request: Request, rng: random.Random) -> str | None:
-        from solid_bench.generators.prompts import stage_of
-
-        system, user = request.messages[0][1], request.messages[-1][1]
-        stage = stage_of(system)
-        if stage == "entity_types":
-            return "\n".join(f"{i + 1}. {t}" for i, t in enumerate(TYPES))
-        if stage == "entity_names":
-            letter = _field(user, "start with the letter ", ".").strip() or "A"
-            etype = _field(user, 'type "', '"')
-            # one numeric and one duplicate name: the noise filter must drop them
-            suffix = "".join(w[0] for w in etype.split()).upper() or "X"  # names differ per type
-            names = [f"{letter}{rng.choice(string.ascii_lowercase)}{w} {suffix}{rng.randrange(2, 99)}"
-                     for w in rng.sample(VOCAB, 4)]
-            return "\n".join([f"- {n}" for n in names] + ["12345", names[0]])
-        if stage == "attributes":
-            return "\n".join(rng.sample(ATTRS, 5))
-        if stage == "background":
-            if rng.random() < self.na_rate:
-                return "N/A"
-            name = _field(user, "facts about ", ", a ")
-            return f"{name} is a well known thing. It has a {_words(rng, 6)}. People use it daily."
-        if stage == "starter":
-            attr = _field(user, "question about the ", " of ")
-            name = _field(user, "Mention ", " by name.")
-            return f'"How do I check the {attr} of {name}? My {_words(rng, 3)} fails."'
-        if stage == "merge_instructions":
-            items = user.rsplit("Instructions:\n", 1)[-1].split("\nMerged instruction:")[0].splitlines()
-            return "Merged: In one message, " + " Then, ".join(i.split(". ", 1)[-1] for i in items)
-        if stage == "turn":
-            role = "agent" if "the next message, by the support agent" in user else "user"
-            if rng.random() < self.bad_rate:
-                return rng.choice(["", "!!!! ???? ....", "User:"])
-            return f"{role.capitalize()}: Well, about the {_words(rng, 2)}, try {_words(rng, 5)} first. Is the {_words(rng, 1)} ok?"
-        return None
-
-
 @BACKENDS.register("fake")
-class FakeBackend:
-    """Deterministic fake completions for tests (a test double, not a language model)."""
+class FakeBackend(BaseBackend):
+    """Deterministic fake completions for tests (a test double, not a language model).
+
+    ``rules``: a rule-set name from ``FAKE_RULES`` (built with ``na_rate`` and ``bad_rate``), or
+    responders given directly. Other options are accepted and ignored, so any backend option
+    list can be passed to the fake.
+    """
 
     description = "deterministic test double (not a model): answers are a function of the request hash"
 
     def __init__(self, model: str | None = None, rules: str | Sequence[Responder] | None = "solid",
                  delay: float = 0.0, na_rate: float = 0.0, bad_rate: float = 0.0, **_ignored):
         self.model_id = model or "fake"
-        if rules == "solid":
-            rules = (SolidRules(na_rate=na_rate, bad_rate=bad_rate),)
+        if isinstance(rules, str):
+            if rules not in FAKE_RULES:
+                raise UserError(f"The fake backend has no rule set {rules!r} (known: {', '.join(FAKE_RULES.names()) or 'none'}); "
+                                "rule sets join through the entry-point group solid_bench.fake_rules, so reinstall the "
+                                "package that declares it (for solid-bench's own: pip install -e .).")
+            rules = (FAKE_RULES.get(rules)(na_rate=na_rate, bad_rate=bad_rate),)
         self.rules: tuple[Responder, ...] = tuple(rules or ())
         self.delay = float(delay)
         self.calls = 0  # complete() invocations, so tests can count batches
@@ -105,7 +79,7 @@ class FakeBackend:
             out = rule(request, rng)
             if out is not None:
                 return out
-        return _words(rng, 1 + rng.randrange(min(12, max(1, request.max_new_tokens))))
+        return words(rng, 1 + rng.randrange(min(12, max(1, request.max_new_tokens))))
 
     def complete(self, requests: Sequence[Request]) -> list[Completion]:
         """One completion per request, in order; ``delay`` seconds per call (to test interruptions)."""

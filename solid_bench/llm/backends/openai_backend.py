@@ -38,7 +38,7 @@ from urllib.parse import unquote, urlsplit
 
 from ...errors import UserError
 from .. import BACKENDS
-from ..base import Completion, Request
+from ..base import BaseBackend, Completion, Request
 from ..urls import public_url
 
 _IGNORED = {"batch_size", "dtype", "device"}  # other backends' options; concurrency governs here
@@ -174,7 +174,7 @@ def _snippet(text: str, n: int = 60) -> str:
 
 
 @BACKENDS.register("openai")
-class OpenAIBackend:
+class OpenAIBackend(BaseBackend):
     """Chat completions from OpenAI-compatible servers: concurrent, retried, routed by prefix over URLs."""
 
     install_hint = ""

@@ -38,7 +38,7 @@ from typing import TYPE_CHECKING, Sequence
 
 from ...errors import UserError
 from .. import BACKENDS
-from ..base import Completion, Request
+from ..base import BaseBackend, Completion, Request
 
 if TYPE_CHECKING:
     from ..fast_decode import Decoding
@@ -74,7 +74,7 @@ def local_model_id(folder: Path) -> str:
 
 
 @BACKENDS.register("transformers")
-class TransformersBackend:
+class TransformersBackend(BaseBackend):
     """Local chat generation with transformers (CPU or CUDA), batched with left padding."""
 
     install_hint = "pip install torch transformers"

@@ -15,11 +15,11 @@ from typing import Sequence
 
 from ...errors import UserError
 from .. import BACKENDS
-from ..base import Completion, Request
+from ..base import BaseBackend, Completion, Request
 
 
 @BACKENDS.register("vllm")
-class VLLMBackend:
+class VLLMBackend(BaseBackend):
     """Batched chat generation with vLLM's offline engine (CUDA; tensor parallel on several GPUs)."""
 
     install_hint = (
