@@ -101,7 +101,10 @@ def p_text(row: Mapping[str, Any]) -> str:
     """'0.153 (0.611)': the paired test's p and its Holm-adjusted value; '–' for a row not tested."""
     if row["p_value"] is None:
         return "–"
-    return f"{row['p_value']:.3f} ({row['p_holm']:.3f})"
+    def fmt(p: float) -> str:
+        return "<0.001" if p < 0.001 else f"{p:.3f}"
+
+    return f"{fmt(row['p_value'])} ({fmt(row['p_holm'])})"
 
 
 def tuned_text(row: Mapping[str, Any]) -> str:
