@@ -90,7 +90,7 @@ TURN = Template(
     "You write the next message of a conversation on a technical help forum.\nA user asks for help and a "
     "support agent answers. You write one message at a time, as the person named at the end of the request, "
     "and the message must do what the instruction says. Write only the message text: no name, no role, no "
-    "quotes, no notes.",
+    "quotes, no notes, and no answer to this request itself.",
     "Topic: {entity_name} ({entity_type}), in particular its {attribute}.\nBackground: {background}\n\n"
     "Conversation so far:\n{transcript}\n\n"
     "Write the next message, by the {speaker}. It must do this: {instruction}\n"

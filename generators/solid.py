@@ -37,6 +37,10 @@ _NEXT_SPEAKER = re.compile(r"\n\s*[*_]*\s*(user|agent|assistant)\s*[*_]*\s*:", r
 _LEAKS = ("conversation so far", "write the next message", "without a name or role", "{", "}", "<|im_")
 _META = ("here's", "here is", "sure,", "sure!", "the user ", "as the agent", "as a user", "as the user",
          "this message", "my next message", "next message")
+#: An instruction-tuned model's acknowledgement of the request before the message itself:
+#: "Sure, here's my next message: ...", "Certainly! ...". Cut when a message follows it.
+_ACK = re.compile(r"^(sure|certainly|of course|absolutely|okay|ok)\b[,!.:]*\s*"
+                  r"((here'?s|here is)\b[^:\n]{0,40}:\s*)?", re.I)
 _QUESTION = {"OQ", "RQ", "CQ", "FQ"}
 QUOTES = "\"'“”‘’`"
 
@@ -52,6 +56,9 @@ def clean_utterance(text: str, max_words: int = 150, truncated: bool = False) ->
         text = new
     text = _NEXT_SPEAKER.split(text, maxsplit=1)[0].strip()
     text = " ".join(text.split())
+    rest = _ACK.sub("", text, count=1)
+    if rest != text and len(rest.split()) >= 3:
+        text = rest[0].upper() + rest[1:]
     if len(text) >= 2 and text[0] in QUOTES:
         text = text[1:-1] if text[-1] in QUOTES else text[1:]
         text = text.strip()

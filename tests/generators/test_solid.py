@@ -74,6 +74,13 @@ def test_retries_are_batched_and_failures_rejected_with_reasons(tmp_path):
     ("Try safe mode.\nUser: thanks!", "Try safe mode."),
     ("Reply: Thanks a lot", "Thanks a lot"),
     ("I tried it. It works now", "I tried it. It works now"),
+    # an instruction-tuned model's acknowledgement of the request is cut when a message follows it
+    ("Sure, here's my next message:  Which version of Outlook do you use?", "Which version of Outlook do you use?"),
+    ("Sure, I'd be happy to help! Have you tried safe mode?", "I'd be happy to help! Have you tried safe mode?"),
+    ("Certainly! Could you send the log?", "Could you send the log?"),
+    ("Sure!", "Sure!"),  # nothing follows: kept, and reject_reason calls it meta
+    ("Sure thing.", "Sure thing."),
+    ("Surely the driver is at fault here.", "Surely the driver is at fault here."),
 ])
 def test_cleaning(raw, clean):
     assert clean_utterance(raw) == clean
