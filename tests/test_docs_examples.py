@@ -2,7 +2,8 @@
 
 The blocks of one file run in order in one fresh Python process (a later block may use what an
 earlier one defined; registering an example plugin never touches this test process's
-registries), in an empty temporary working folder with its own $SOLID_BENCH_HOME. Tracebacks
+registries), in an empty temporary working folder with its own $SOLID_BENCH_HOME, offline (the Hugging Face
+switches on) and with evaluate's module and metric caches in the temporary folder. Tracebacks
 name the Markdown file and its line. A block fenced as ```python no-run is not run; it must say
 in its first line why: it needs a model, a server, a GPU or the network. README.md belongs to
 whoever writes it; this test reads it as it is when the test runs.
@@ -70,7 +71,9 @@ def test_doc_examples_run(doc: Path, tmp_path: Path):
     (tmp_path / "runner.py").write_text(RUNNER, encoding="utf-8")
     work = tmp_path / "work"
     work.mkdir()
-    env = {**os.environ, "SOLID_BENCH_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1", "OMP_NUM_THREADS": "1"}
+    # Offline for the Hub, datasets and evaluate; the scripts and files evaluate writes go to tmp_path, not ~/.cache.
+    env = {**os.environ, "SOLID_BENCH_HOME": str(tmp_path / "home"), "HF_HUB_OFFLINE": "1", "HF_DATASETS_OFFLINE": "1", "HF_EVALUATE_OFFLINE": "1",
+           "HF_MODULES_CACHE": str(tmp_path / "hf-modules"), "HF_METRICS_CACHE": str(tmp_path / "hf-metrics"), "OMP_NUM_THREADS": "1"}
     proc = subprocess.run([sys.executable, str(tmp_path / "runner.py"), str(tmp_path / "blocks.json")], cwd=work, env=env,
                           capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, f"an example in {doc.name} failed:\n{proc.stderr[-4000:]}"
