@@ -286,16 +286,23 @@ class SelfSeeder:
                 if (e["entity_name"], e.get("entity_type", "")) not in known]
         given = [e for e in ents if e.get("background")]
         ask = [e for e in ents if not e.get("background")]
-        raws = self._ask("background", [self._req(BACKGROUND.messages(entity_name=e["entity_name"],
-                                                                      entity_type=e.get("entity_type") or "thing"),
-                                                  f"bg:{e['entity_name']}|{e.get('entity_type', '')}",
-                                                  max_new_tokens=2 * self.max_new_tokens) for e in ask])
         new = [{**e, "background": e["background"], "na": False} for e in given]
-        for e, raw in zip(ask, raws):
-            na = is_na(raw)
-            new.append({**e, "entity_type": e.get("entity_type", ""), "background": "" if na else clip_words(raw, 150),
-                        "na": na, "raw": raw})
         append_jsonl(path, new)
+        # one backend call at a time, each written as it returns: a stage of hours with a large model
+        # loses at most one batch when it is killed (each request's seed comes from its key, not its batch)
+        for i in range(0, len(ask), self.batch_size):
+            chunk = ask[i:i + self.batch_size]
+            raws = self._ask("background", [self._req(BACKGROUND.messages(entity_name=e["entity_name"],
+                                                                          entity_type=e.get("entity_type") or "thing"),
+                                                      f"bg:{e['entity_name']}|{e.get('entity_type', '')}",
+                                                      max_new_tokens=2 * self.max_new_tokens) for e in chunk])
+            done = []
+            for e, raw in zip(chunk, raws):
+                na = is_na(raw)
+                done.append({**e, "entity_type": e.get("entity_type", ""), "background": "" if na else clip_words(raw, 150),
+                             "na": na, "raw": raw})
+            append_jsonl(path, done)
+            new += done
         return have + new
 
     def run(self, n: int, max_rounds: int = 50) -> list[Seed]:
@@ -318,7 +325,7 @@ class SelfSeeder:
                     self.stats["stopped"] = f"{barren} rounds of entity requests gave no usable name"
                     break
                 continue
-            seeds.extend(self._starters(pending))
+            seeds.extend(self._starters(pending[: n - len(seeds)]))  # no starters beyond the n seeds asked for
         return seeds
 
     def _starters(self, pending: list[dict]) -> list[Seed]:
@@ -329,19 +336,23 @@ class SelfSeeder:
             attr = b.get("attribute") or random.Random(f"{self.seed}:{b['entity_name']}").choice(
                 attrs.get(b["entity_type"]) or list(DEFAULT_ATTRIBUTES))
             chosen.append((b, attr))
-        ask = [(b, a) for b, a in chosen if not b.get("starter")]
-        raws = self._ask("starter", [self._req(STARTER.messages(entity_name=b["entity_name"], entity_type=b["entity_type"] or "thing",
-                                                                attribute=a, background=clip_words(b["background"], 80)),
-                                               f"starter:{b['entity_name']}|{b['entity_type']}", max_new_tokens=100)
-                                     for b, a in ask])
-        starters = {id(b): clean_starter(r, b["entity_name"]) for (b, _), r in zip(ask, raws)}
         out = []
-        for b, a in chosen:
-            starter = b.get("starter") or starters.get(id(b), "")
-            if not starter:
-                self.stats["starter_template_fallback"] += 1
-                starter = template_starter(a, b["entity_name"])
-                # a template starter keeps the entity (it is real and known); the drop is counted
-            out.append(Seed(b["entity_name"], b["entity_type"], a, b["background"], starter))
-        append_jsonl(self.folder / "seeds.jsonl", [s.to_dict() for s in out])
+        for i in range(0, len(chosen), self.batch_size):  # written a backend call at a time, as backgrounds
+            part = chosen[i:i + self.batch_size]
+            ask = [(b, a) for b, a in part if not b.get("starter")]
+            raws = self._ask("starter", [self._req(STARTER.messages(entity_name=b["entity_name"], entity_type=b["entity_type"] or "thing",
+                                                                    attribute=a, background=clip_words(b["background"], 80)),
+                                                   f"starter:{b['entity_name']}|{b['entity_type']}", max_new_tokens=100)
+                                         for b, a in ask])
+            starters = {id(b): clean_starter(r, b["entity_name"]) for (b, _), r in zip(ask, raws)}
+            done = []
+            for b, a in part:
+                starter = b.get("starter") or starters.get(id(b), "")
+                if not starter:
+                    self.stats["starter_template_fallback"] += 1
+                    starter = template_starter(a, b["entity_name"])
+                    # a template starter keeps the entity (it is real and known); the drop is counted
+                done.append(Seed(b["entity_name"], b["entity_type"], a, b["background"], starter))
+            append_jsonl(self.folder / "seeds.jsonl", [s.to_dict() for s in done])
+            out += done
         return out

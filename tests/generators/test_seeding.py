@@ -54,13 +54,46 @@ def test_stages_write_artifacts_and_drop_na(tmp_path):
     assert na, "na_rate=0.4 must produce some N/A answers"
     names = {s.entity_name for s in seeds}
     assert not names & {b["entity_name"] for b in na}  # every N/A entity is dropped
-    assert len(seeds) == len(bgs) - len(na)
+    assert len(seeds) == 10 <= len(bgs) - len(na)  # starters are written for the n seeds asked for, no more
     assert seeder.stats["na_dropped"] == len(na)
     assert all("12345" != s.entity_name for s in seeds)
     assert len(names) == len(seeds)  # the fake repeats a name per request; duplicates are dropped
     assert all(s.starter.endswith("?") and s.attribute and s.background for s in seeds)
     # every call is metered per stage
     assert set(meter.totals()) >= {"seeding.entity_types", "seeding.entity_names", "seeding.background", "seeding.starter"}
+
+
+class _DiesAfter(FakeBackend):
+    """The fake model, killed after ``calls_left`` backend calls (as kill -9 would stop a run)."""
+
+    def __init__(self, calls_left: int, **kw):
+        super().__init__(**kw)
+        self.calls_left = calls_left
+
+    def complete(self, requests):
+        if self.calls_left == 0:
+            raise KeyboardInterrupt
+        self.calls_left -= 1
+        return super().complete(requests)
+
+
+def test_a_run_killed_at_any_call_keeps_its_finished_batches_and_resumes_to_the_same_seeds(tmp_path):
+    counted = FakeBackend()
+    whole = SelfSeeder(counted, tmp_path / "whole", seed=2, batch_size=2).run(8)
+    partial_stages = set()
+    for calls in range(1, counted.calls):
+        folder = tmp_path / f"killed-{calls}"
+        with pytest.raises(KeyboardInterrupt):
+            SelfSeeder(_DiesAfter(calls), folder, seed=2, batch_size=2).run(8)
+        for name in ("backgrounds.jsonl", "seeds.jsonl"):
+            final = len((tmp_path / "whole" / name).read_text().splitlines())
+            if (folder / name).is_file() and 0 < len((folder / name).read_text().splitlines()) < final:
+                partial_stages.add(name)  # killed inside the stage: its finished batches are on disk
+        resumed = SelfSeeder(FakeBackend(), folder, seed=2, batch_size=2).run(8)
+        assert resumed == whole, calls
+        for name in ("entities.jsonl", "backgrounds.jsonl", "seeds.jsonl"):
+            assert (folder / name).read_text() == (tmp_path / "whole" / name).read_text(), (calls, name)
+    assert partial_stages == {"backgrounds.jsonl", "seeds.jsonl"}
 
 
 def test_rerun_resumes_without_new_calls(tmp_path):
