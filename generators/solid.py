@@ -31,7 +31,7 @@ from .registry import GENERATORS
 from .runfolder import add_completions, empty_cost
 from .seeding import clip_words, foreign_script
 
-_PREFIX = re.compile(r"^\s*[*_#>]*\s*(user|agent|assistant|you|me|reply|response|message|answer|next message)"
+_PREFIX = re.compile(r"^\s*[*_#>]*\s*(user|agent|assistant|system|you|me|reply|response|message|answer|next message)"
                      r"\s*[*_]*\s*(\([^)]*\))?\s*[:\-–]\s*[*_]*\s*", re.I)
 _NEXT_SPEAKER = re.compile(r"\n\s*[*_]*\s*(user|agent|assistant)\s*[*_]*\s*:", re.I)
 _LEAKS = ("conversation so far", "write the next message", "without a name or role", "{", "}", "<|im_")

@@ -73,6 +73,7 @@ def test_retries_are_batched_and_failures_rejected_with_reasons(tmp_path):
     ('"Have you tried restarting?"', "Have you tried restarting?"),
     ("Try safe mode.\nUser: thanks!", "Try safe mode."),
     ("Reply: Thanks a lot", "Thanks a lot"),
+    ("System: I'm glad it works now.", "I'm glad it works now."),
     ("I tried it. It works now", "I tried it. It works now"),
     # an instruction-tuned model's acknowledgement of the request is cut when a message follows it
     ("Sure, here's my next message:  Which version of Outlook do you use?", "Which version of Outlook do you use?"),
