@@ -42,6 +42,16 @@ _META = ("here's", "here is", "sure,", "sure!", "the user ", "as the agent", "as
 _ACK = re.compile(r"^(sure|certainly|of course|absolutely|okay|ok)\b[,!.:]*\s*"
                   r"((here'?s|here is)\b[^:\n]{0,40}:\s*)?", re.I)
 _QUESTION = {"OQ", "RQ", "CQ", "FQ"}
+#: What makes a text ask something: a question mark, or a request or question phrase. In
+#: MSDialog-IntentPred train, 58% of the utterances with a question intent (OQ, RQ, CQ, FQ) contain
+#: "?", and 76.5% match this pattern (OQ 81%, CQ 73%, FQ 82%, RQ 55%); a third of the other
+#: utterances match it too, so it tells an asking text from a plain statement, not intents apart.
+ASKS = re.compile(r"\?|\b(how (do|can|could|would|should|to)|is there|are there|"
+                  r"any (idea|ideas|suggestion|suggestions|help|advice|solution|way)|anyone|anybody|"
+                  r"please (help|advise|let me know|tell|explain|check|confirm|provide|send|try)|can you|could you|"
+                  r"would you|i (need|want|would like) to know|i('m| am) (wondering|looking for)|"
+                  r"wonder(ing)? (if|whether|how|why|what)|let me know|need (some )?help|help me|what (is|are|should|can)|"
+                  r"why (is|does|do|can)|where (is|can|do)|which|whether)\b", re.I)
 QUOTES = "\"'“”‘’`"
 
 
@@ -96,8 +106,8 @@ def reject_reason(text: str, previous: list[str], intents: tuple[str, ...]) -> s
         pbag = set(_norm(prev).split())
         if norm == _norm(prev) or (len(bag) >= 5 and len(bag & pbag) / len(bag | pbag) >= 0.8):
             return "repeated"
-    if set(intents) & _QUESTION and "?" not in text:
-        return "no_question"  # a question intent (alone or with others) needs a question in the text
+    if set(intents) & _QUESTION and not ASKS.search(text):
+        return "no_question"  # a question intent (alone or with others) needs a question or a request in the text
     if foreign_script(text):
         return "non_english"
     return None

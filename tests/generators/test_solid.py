@@ -103,6 +103,9 @@ def test_a_truncated_answer_loses_its_unfinished_sentence():
     ("As an AI, I cannot do that.", [], ("PA",), "refusal"),
     ("Sure, here's a reply for the user.", [], ("PA",), "meta"),
     ("It crashes on start.", [], ("CQ",), "no_question"),
+    ("I would like to know how to stop the crash at start.", [], ("OQ",), None),  # a request, no "?"
+    ("Please help me fix the crash at start.", [], ("FD", "OQ"), None),
+    ("Is there a way to stop it crashing on start", [], ("FQ",), None),
     ("It crashes on start, and that did not help.", [], ("NF", "OQ"), "no_question"),  # a question intent among others
     ("It did not help.", [], ("NF", "PA"), None),
     ("Which 地铁 line goes to the airport?", [], ("FQ",), "non_english"),
