@@ -175,6 +175,9 @@ def cache_report(path: Path, lookups: int = 20_000, batch: int = 256) -> dict:
     class _Nothing:
         model_id = "none"
 
+        def close(self) -> None:
+            pass
+
     cache = CachedBackend(_Nothing(), path)
     timings = {}
     for label, sample in (("hit", hit), ("miss", miss)):
@@ -268,6 +271,7 @@ def cmd_run(args) -> int:
             report["compare"] = compare(Path(main["out"]), Path(plain["out"]))
         stats = [s.stats() for s in servers]
         report["servers_cpu_s"] = round(server_cpu(servers), 1)
+    (work / "report-runs.json").write_text(json.dumps(report, indent=2))  # the runs' figures survive a later failure
     report["server_stats"] = {k: sum(s[k] for s in stats) for k in ("requests", "completions", "errors", "hangs", "malformed")}
     report["server_stats"]["max_in_flight"] = max(s["max_in_flight"] for s in stats)
     report["server_ms_per_request"] = round(1000 * report["servers_cpu_s"] / max(1, report["server_stats"]["requests"]), 3)
