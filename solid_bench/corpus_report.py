@@ -18,6 +18,14 @@
   corpora of different sizes).
 * ``near_duplicate_rate``: share of utterances (of at least 3 words) whose word-3-gram set has
   Jaccard similarity >= ``NEAR_DUP_JACCARD`` with an earlier utterance anywhere in the corpus.
+* ``throughput`` (run folders with a manifest): the run's whole generation cost (every stage:
+  seeding, instruction merging, turns, retries, rejected plans) over its accepted dialogs.
+  ``seconds`` is the sum of the backend calls' wall-clock time (SOLID's stages and steps call the
+  backend one batch at a time, so this is the time spent generating; a cache hit counts the
+  seconds of the call that filled it). From it: accepted dialogs per hour, prompt + completion
+  tokens per second and completion tokens per second, LLM calls per accepted dialog, and all-in
+  tokens and seconds per 1,000 accepted dialogs; the marginal tokens per 1,000 (the accepted
+  dialogs' own calls) stand beside them.
 * ``faithfulness``: micro-F1 of the corpus's own labels against a judge: tfidf-lr trained on
   human train (seed 0), its threshold tuned on human valid. The same judge's score on human valid
   is the ceiling a corpus whose labels are as faithful as human annotations would reach.
@@ -141,6 +149,33 @@ def acceptance(folder: Path) -> dict[str, Any] | None:
             "rejected_by_reason": dict(sorted(reasons.items()))}
 
 
+def throughput(cost_all: dict[str, Any] | None, accepted: int, marginal: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Rates and per-1,000-dialog costs of a run from its manifest's ``cost.all`` (see the module docstring)."""
+    if not cost_all or not accepted:
+        return None
+    seconds = float(cost_all.get("seconds", 0))
+    tokens = int(cost_all.get("prompt_tokens", 0)) + int(cost_all.get("completion_tokens", 0))
+    completion = int(cost_all.get("completion_tokens", 0))
+    per_s = (lambda x: x / seconds) if seconds > 0 else (lambda x: None)
+    out = {
+        "accepted": accepted,
+        "llm_calls": int(cost_all.get("llm_calls", 0)),
+        "tokens": tokens,
+        "completion_tokens": completion,
+        "seconds": seconds,
+        "dialogs_per_hour": per_s(accepted * 3600),
+        "tokens_per_second": per_s(tokens),
+        "completion_tokens_per_second": per_s(completion),
+        "calls_per_dialog": int(cost_all.get("llm_calls", 0)) / accepted,
+        "all_in_tokens_per_1k": tokens * 1000 / accepted,
+        "all_in_seconds_per_1k": seconds * 1000 / accepted,
+        "marginal_tokens_per_1k": None,
+    }
+    if marginal and marginal.get("dialogs"):
+        out["marginal_tokens_per_1k"] = (marginal.get("prompt_tokens", 0) + marginal.get("completion_tokens", 0)) * 1000 / marginal["dialogs"]
+    return out
+
+
 def faithfulness(dialogs: Sequence[Dialog], labels, judge=None) -> dict[str, Any]:
     """micro-F1 of the dialogs' own labels against the judge's, and the judge's ceiling on human valid."""
     from .examples import Examples
@@ -219,11 +254,14 @@ def report(spec: str, judge: Judge | None = None, human_train=None) -> dict[str,
         f"distinct_2_first_{DISTINCT_SAMPLE}": distinct_n(sample, 2),
         "near_duplicate_rate": near_duplicate_rate(texts),
         "faithfulness": faithfulness(dialogs, corpus.labels, judge),
+        "throughput": None,
     }
     if folder and (folder / "manifest.json").is_file():
         manifest = _read_json(folder / "manifest.json")
         out["model"] = manifest.get("model")
         out["cost"] = manifest.get("cost", {}).get("all")
+        acc = out["acceptance"]["accepted"] if out["acceptance"] else 0
+        out["throughput"] = throughput(out["cost"], acc, (corpus.generation_cost() or {}).get("marginal"))
     return out
 
 
@@ -233,6 +271,12 @@ def _pct(x: float | None) -> str:
 
 def _num(x: float | None, digits: int = 3) -> str:
     return "–" if x is None else f"{x:.{digits}f}"
+
+
+def _big(x: float | None) -> str:
+    if x is None:
+        return "–"
+    return f"{x / 1e6:.2f}M" if x >= 1e6 else f"{x / 1e3:.0f}k" if x >= 1e3 else f"{x:.0f}"
 
 
 def to_markdown(r: dict[str, Any]) -> str:
@@ -260,8 +304,70 @@ def to_markdown(r: dict[str, Any]) -> str:
         f"- near-duplicate utterances (word-3-gram Jaccard >= {NEAR_DUP_JACCARD}): {_pct(r['near_duplicate_rate'])}",
         f"- label faithfulness: micro-F1 {_num(fa['micro_f1'])} of the corpus's labels against the judge "
         f"(ceiling, human valid: {_num(fa['ceiling_human_valid'])}); judge: {fa['judge']}",
+    ]
+    tp = r.get("throughput")
+    if tp:
+        lines.append(
+            f"- throughput: {_num(tp['dialogs_per_hour'], 1)} accepted dialogs per hour of generation, "
+            f"{_num(tp['tokens_per_second'], 1)} tokens/s ({_num(tp['completion_tokens_per_second'], 2)} completion tokens/s), "
+            f"{tp['calls_per_dialog']:.1f} LLM calls per accepted dialog; all-in per 1,000 accepted dialogs: "
+            f"{_big(tp['all_in_tokens_per_1k'])} tokens, {_num(tp['all_in_seconds_per_1k'] / 3600, 1)} h "
+            f"(marginal: {_big(tp['marginal_tokens_per_1k'])} tokens)")
+    lines += [
         "",
         "Definitions: `solid_bench/corpus_report.py`.",
         "",
     ]
+    return "\n".join(lines)
+
+
+def _fallback_cell(stage: str) -> Any:
+    """The side-by-side cell of one stage's fallbacks: "n of total (rate)"."""
+    def cell(r: dict[str, Any]) -> str:
+        f = r.get("fallbacks", {}).get(stage)
+        return f"{f['fallback']} of {f['total']} ({_pct(f['rate'])})" if f else "–"
+
+    return cell
+
+
+#: The rows of the side-by-side table: (label, function of one report giving its cell).
+SIDE_BY_SIDE: list[tuple[str, Any]] = [
+    ("written by", lambda r: f"`{r['model']}`" if r.get("model") else "–"),
+    ("dialogs / utterances", lambda r: f"{r['n_dialogs']:,} / {r['n_utterances']:,}"),
+    ("acceptance", lambda r: f"{r['acceptance']['accepted']:,} of {r['acceptance']['plans']:,} ({_pct(r['acceptance']['rate'])})"
+     if r.get("acceptance") else "–"),
+    ("rejected by reason", lambda r: ", ".join(f"{k} {v}" for k, v in r["acceptance"]["rejected_by_reason"].items()) or "none"
+     if r.get("acceptance") else "–"),
+    *((f"fallback: {stage}", _fallback_cell(stage)) for stage in ("entity_types", "attributes", "merge_instructions", "starter", "background_na")),
+    ("turns per dialog (mean)", lambda r: f"{r['turns']['mean']:.2f}"),
+    ("intent-combination TVD to human train", lambda r: _num(r["combination_tvd"])),
+    ("LMQ in-band utterances", lambda r: _pct(r["lmq_in_band"])),
+    ("distinct-1 / distinct-2 (all)", lambda r: f"{_num(r['distinct_1'])} / {_num(r['distinct_2'])}"),
+    (f"distinct-1 / distinct-2 (first {DISTINCT_SAMPLE} dialogs)",
+     lambda r: f"{_num(r[f'distinct_1_first_{DISTINCT_SAMPLE}'])} / {_num(r[f'distinct_2_first_{DISTINCT_SAMPLE}'])}"),
+    ("near-duplicate utterances", lambda r: _pct(r["near_duplicate_rate"])),
+    ("label faithfulness (micro-F1 vs judge)", lambda r: _num(r["faithfulness"]["micro_f1"])),
+    ("accepted dialogs per generation hour", lambda r: _num((r.get("throughput") or {}).get("dialogs_per_hour"), 1)),
+    ("tokens/s (completion tokens/s)", lambda r: f"{_num(r['throughput']['tokens_per_second'], 1)} "
+     f"({_num(r['throughput']['completion_tokens_per_second'], 2)})" if r.get("throughput") else "–"),
+    ("LLM calls per accepted dialog", lambda r: f"{r['throughput']['calls_per_dialog']:.1f}" if r.get("throughput") else "–"),
+    ("all-in tokens per 1k accepted", lambda r: _big((r.get("throughput") or {}).get("all_in_tokens_per_1k"))),
+    ("all-in generation hours per 1k accepted", lambda r: _num(r["throughput"]["all_in_seconds_per_1k"] / 3600, 1)
+     if r.get("throughput") else "–"),
+    ("marginal tokens per 1k accepted", lambda r: _big((r.get("throughput") or {}).get("marginal_tokens_per_1k"))),
+]
+
+
+def side_by_side(reports: Sequence[dict[str, Any]]) -> str:
+    """Several reports as one Markdown table, a column per corpus (the same judge scored them all)."""
+    def cell(text: str) -> str:
+        return text.replace("|", "\\|")
+
+    lines = ["# Corpus reports side by side", "",
+             "| figure | " + " | ".join(f"`{cell(r['spec'])}`" for r in reports) + " |",
+             "| --- |" + " ---: |" * len(reports)]
+    lines += [f"| {label} | " + " | ".join(cell(fn(r)) for r in reports) + " |" for label, fn in SIDE_BY_SIDE]
+    ceiling = reports[0]["faithfulness"]["ceiling_human_valid"] if reports else None
+    lines += ["", f"Faithfulness ceiling (the judge on human valid): {_num(ceiling)}; judge: "
+              f"{reports[0]['faithfulness']['judge'] if reports else '–'}. Definitions: `solid_bench/corpus_report.py`.", ""]
     return "\n".join(lines)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from solid_bench.cli import main
-from solid_bench.corpus_report import Judge, acceptance, distinct_n, faithfulness, near_duplicate_rate, report, stage_fallbacks, turn_stats
+from solid_bench.corpus_report import Judge, acceptance, distinct_n, faithfulness, near_duplicate_rate, report, stage_fallbacks, throughput, turn_stats
 from solid_bench.schema import MSDIALOG, Dialog, Utterance
 
 
@@ -99,3 +99,47 @@ def test_report_on_a_run_folder_and_on_human_data(tiny_data, tmp_path, capsys):
     assert json.loads((tmp_path / "rep" / "report.json").read_text())["n_dialogs"] == 3
     assert (tmp_path / "rep" / "report.md").read_text() == text
     assert np.isfinite(r["faithfulness"]["micro_f1"])
+
+
+def test_throughput_by_hand():
+    cost = {"llm_calls": 30, "prompt_tokens": 9000, "completion_tokens": 3000, "seconds": 1200.0}
+    marginal = {"prompt_tokens": 2000, "completion_tokens": 500, "dialogs": 5}
+    tp = throughput(cost, 6, marginal)
+    # 6 dialogs in 1,200 s = 18 per hour; 12,000 tokens / 1,200 s = 10 tok/s, 3,000 / 1,200 = 2.5 completion tok/s
+    assert tp["dialogs_per_hour"] == pytest.approx(18.0)
+    assert tp["tokens_per_second"] == pytest.approx(10.0) and tp["completion_tokens_per_second"] == pytest.approx(2.5)
+    assert tp["calls_per_dialog"] == pytest.approx(5.0)
+    # per 1,000 accepted: 12,000 * 1000 / 6 = 2,000,000 tokens and 200,000 s; marginal 2,500 * 1000 / 5 = 500,000
+    assert tp["all_in_tokens_per_1k"] == pytest.approx(2_000_000) and tp["all_in_seconds_per_1k"] == pytest.approx(200_000)
+    assert tp["marginal_tokens_per_1k"] == pytest.approx(500_000)
+    assert throughput(cost, 0) is None and throughput(None, 3) is None
+    assert throughput({**cost, "seconds": 0}, 6)["dialogs_per_hour"] is None
+
+
+def test_side_by_side_report_of_two_run_folders(tiny_data, tmp_path, capsys):
+    a = _run_folder(tmp_path / "a")
+    b = _run_folder(tmp_path / "b")
+    (a / "manifest.json").write_text(json.dumps({"model": "m-a", "cost": {"all": {
+        "llm_calls": 30, "prompt_tokens": 9000, "completion_tokens": 3000, "seconds": 1200.0}}}), encoding="utf-8")
+    assert main(["data", "report", str(a), str(b), "--out", str(tmp_path / "rep")]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("# Corpus reports side by side")
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines() if line.startswith("| ")}
+    # a: 3 accepted dialogs in 1,200 s = 9 per hour; 12,000 tokens * 1000 / 3 = 4.00M per 1k; b has no manifest
+    assert rows["accepted dialogs per generation hour"].endswith("| 9.0 | – |")
+    assert rows["all-in tokens per 1k accepted"].endswith("| 4.00M | – |")
+    # the dialogs carry cost {"llm_calls": 1} and no tokens: the marginal cost is 0 tokens per 1k
+    assert rows["marginal tokens per 1k accepted"].endswith("| 0 | – |")
+    assert rows["fallback: starter"].endswith("| 1 of 3 (33.3%) | 1 of 3 (33.3%) |")
+    assert rows["acceptance"].endswith("| 3 of 4 (75.0%) | 3 of 4 (75.0%) |")
+    saved = json.loads((tmp_path / "rep" / "report.json").read_text())
+    assert [r["spec"] for r in saved["reports"]] == [str(a), str(b)]
+    assert saved["reports"][0]["throughput"]["dialogs_per_hour"] == pytest.approx(9.0)
+    assert saved["reports"][1]["throughput"] is None
+
+
+def test_report_of_a_missing_corpus_is_a_clear_error(tiny_data, tmp_path, capsys):
+    assert main(["data", "report", "human", str(tmp_path / "nope"), "--out", str(tmp_path / "rep")]) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.count("\n") == 1
+    assert not (tmp_path / "rep").exists()

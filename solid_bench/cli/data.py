@@ -161,19 +161,30 @@ def export_cmd(
 
 @data_app.command("report")
 def report(
-    spec: str = typer.Argument(..., help="Corpus spec: a run folder, a dialog file, human, a mixture, ..."),
+    specs: list[str] = typer.Argument(..., help="Corpus specs: run folders, dialog files, human, mixtures, ... Several are "
+                                                 "reported side by side, scored by one judge."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write report.md and report.json into this folder."),
 ) -> None:
     """Measure a corpus before training on it: acceptance, stage fallbacks, turns, intent-combination distance
-    to human train, LMQ in-band share, distinct-n, near-duplicates and label faithfulness against a judge."""
+    to human train, LMQ in-band share, distinct-n, near-duplicates, label faithfulness against a judge and, for a
+    run folder, generation throughput and cost per 1,000 accepted dialogs."""
+    from ..corpora import resolve
+    from ..corpus_report import Judge, side_by_side, to_markdown
     from ..corpus_report import report as make_report
-    from ..corpus_report import to_markdown
     from ..outputs import check_output_folder, write_json_atomic, write_text_atomic
+    from ..specs import parse_spec
 
     if out is not None:
         check_output_folder(out)
-    result = make_report(spec)
-    text = to_markdown(result)
+    for spec in specs:  # every spec is checked before the judge is trained
+        parse_spec(spec).check()
+    human = resolve("human", "train")
+    judge = Judge.fit(human.labels)
+    results = [make_report(spec, judge=judge, human_train=human) for spec in specs]
+    if len(results) == 1:
+        result, text = results[0], to_markdown(results[0])
+    else:
+        result, text = {"reports": results}, side_by_side(results) + "\n" + "\n".join(to_markdown(r) for r in results)
     if out is not None:
         write_json_atomic(Path(out) / "report.json", result, indent=1, sort_keys=True)
         write_text_atomic(Path(out) / "report.md", text)
