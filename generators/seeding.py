@@ -36,6 +36,17 @@ NA_MARKERS = ("n/a", "i don't know", "i do not know", "not familiar", "i'm not a
 _SENTENCE_WORDS = ("is", "are", "was", "were", "type", "entities", "names", "list", "start", "starts", "letter",
                    "here", "these", "those", "which", "that")
 _NOT_ATTRIBUTES = ("attribute", "attributes", "example", "examples", "entity", "type")
+#: What makes a text ask something: a question mark, or a request or question phrase. In
+#: MSDialog-IntentPred train, 58% of the utterances with a question intent (OQ, RQ, CQ, FQ) contain
+#: "?", and 76.5% match this pattern (OQ 81%, CQ 73%, FQ 82%, RQ 55%); a third of the other
+#: utterances match it too, so it tells an asking text from a plain statement, not intents apart.
+ASKS = re.compile(r"\?|\b(how (do|can|could|would|should|to)|is there|are there|"
+                  r"any (idea|ideas|suggestion|suggestions|help|advice|solution|way)|anyone|anybody|"
+                  r"please (help|advise|let me know|tell|explain|check|confirm|provide|send|try)|can you|could you|"
+                  r"would you|i (need|want|would like) to know|i('m| am) (wondering|looking for)|"
+                  r"wonder(ing)? (if|whether|how|why|what)|let me know|need (some )?help|help me|what (is|are|should|can)|"
+                  r"why (is|does|do|can)|where (is|can|do)|which|whether)\b", re.I)
+_SENTENCE_END = re.compile(r"[.!](?=\s|$)")
 _BULLET = re.compile(r"^\s*(?:[-*•]+|\(?\d+[.)]|[a-zA-Z][.)](?=\s))\s*")
 
 
@@ -105,9 +116,11 @@ def foreign_script(text: str) -> bool:
 
 
 def clean_starter(text: str, entity: str = "") -> str:
-    """The opening post up to its first question, without quotes or a label; '' if there is none, if it
-    is an assistant's reply ("How can I help you?"), if it leaves English or, when ``entity`` is given,
-    if it does not name it."""
+    """The opening post up to its first question, without quotes or a label. A post with no "?" that
+    asks in words ("I need help with ...", "I want to know ...", see ``ASKS``) is kept up to the end of
+    the sentence that asks; one that asks nowhere, or stops mid-sentence there, gives ''. Also ''
+    if it is an assistant's reply ("How can I help you?"), if it leaves English or, when ``entity``
+    is given, if it does not name it."""
     text = " ".join(text.strip().strip("\"'").split())
     if foreign_script(text):
         return ""
@@ -116,9 +129,13 @@ def clean_starter(text: str, entity: str = "") -> str:
             text = text[len(prefix):].strip().strip("\"'")
     if "?" in text:
         text = text[: text.index("?") + 1]
+    else:
+        asks = ASKS.search(text)
+        end = _SENTENCE_END.search(text, asks.end()) if asks else None
+        text = text[: end.end()] if end else ""
     text = text.strip("\"' ")
     low = text.lower()
-    if len(text.split()) < 3 or "?" not in text or low.startswith(REFUSALS) or "help you" in low or "assist you" in low:
+    if len(text.split()) < 3 or low.startswith(REFUSALS) or "help you" in low or "assist you" in low:
         return ""
     names = {w for w in re.findall(r"\w+", entity.lower()) if len(w) >= 3}
     if names and not names & set(re.findall(r"\w+", low)):

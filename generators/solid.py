@@ -29,7 +29,7 @@ from .plans import DialogPlan
 from .prompts import MERGE, TURN, turn_messages
 from .registry import GENERATORS
 from .runfolder import add_completions, empty_cost
-from .seeding import clip_words, foreign_script
+from .seeding import ASKS, clip_words, foreign_script
 
 _PREFIX = re.compile(r"^\s*[*_#>]*\s*(user|agent|assistant|system|you|me|reply|response|message|answer|next message)"
                      r"\s*[*_]*\s*(\([^)]*\))?\s*[:\-–]\s*[*_]*\s*", re.I)
@@ -42,16 +42,6 @@ _META = ("here's", "here is", "sure,", "sure!", "the user ", "as the agent", "as
 _ACK = re.compile(r"^(sure|certainly|of course|absolutely|okay|ok)\b[,!.:]*\s*"
                   r"((here'?s|here is)\b[^:\n]{0,40}:\s*)?", re.I)
 _QUESTION = {"OQ", "RQ", "CQ", "FQ"}
-#: What makes a text ask something: a question mark, or a request or question phrase. In
-#: MSDialog-IntentPred train, 58% of the utterances with a question intent (OQ, RQ, CQ, FQ) contain
-#: "?", and 76.5% match this pattern (OQ 81%, CQ 73%, FQ 82%, RQ 55%); a third of the other
-#: utterances match it too, so it tells an asking text from a plain statement, not intents apart.
-ASKS = re.compile(r"\?|\b(how (do|can|could|would|should|to)|is there|are there|"
-                  r"any (idea|ideas|suggestion|suggestions|help|advice|solution|way)|anyone|anybody|"
-                  r"please (help|advise|let me know|tell|explain|check|confirm|provide|send|try)|can you|could you|"
-                  r"would you|i (need|want|would like) to know|i('m| am) (wondering|looking for)|"
-                  r"wonder(ing)? (if|whether|how|why|what)|let me know|need (some )?help|help me|what (is|are|should|can)|"
-                  r"why (is|does|do|can)|where (is|can|do)|which|whether)\b", re.I)
 QUOTES = "\"'“”‘’`"
 
 

@@ -41,6 +41,19 @@ def test_na_detection_and_starter_cleaning():
     assert clean_starter("How do I update Python drivers?", entity="Python") == "How do I update Python drivers?"
 
 
+def test_a_starter_may_ask_in_words_without_a_question_mark():
+    # Qwen2.5-Coder's opening posts often ask with a request phrase and no "?": kept up to the end of
+    # the sentence that asks, which is what a forum user's first post does
+    post = "My backups on Backblaze worry me. I want to know more about their security measures. Thanks in advance!"
+    assert clean_starter(post, "Backblaze") == "My backups on Backblaze worry me. I want to know more about their security measures."
+    assert clean_starter("I need help figuring out the DNS name of TFTP. One or two sentences please.", "TFTP") == \
+        "I need help figuring out the DNS name of TFTP."
+    # asking nowhere, or cut off (the token limit) before the asking sentence ends: no starter
+    assert clean_starter("I recently read about the Hard Drive of CompuServe. CompuServe was founded in", "CompuServe") == ""
+    assert clean_starter("I'm interested in the storage of the Samsung Galaxy S9 for my needs.", "Samsung") == ""
+    assert clean_starter("I need help with Word macros that stop working when", "Word") == ""
+
+
 def test_stages_write_artifacts_and_drop_na(tmp_path):
     backend = FakeBackend(na_rate=0.4)
     meter = Meter(tmp_path / "costs.jsonl")

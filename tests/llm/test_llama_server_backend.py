@@ -118,3 +118,38 @@ def test_route_keeps_a_dialog_on_the_server_that_saw_its_prefix(gguf_path):
     assert backend.route(later) == [1, 0, 1, 0]  # each follows its own prefix, in any order
     crowd = [Request.chat(system, ("user", dialogs[0] + f" Turn {t}.")) for t in range(4)]
     assert backend.route(crowd) == [0, 0, 0, 1]  # at most ceil(4 / 2) + 1 requests of one call on one server
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="PR_SET_PDEATHSIG is Linux-only")
+def test_a_server_that_ignores_sigterm_dies_with_its_parent(tmp_path):
+    """llama-server finishes its busy slots on a first SIGTERM; the death signal must not wait for that."""
+    import os
+    import signal
+    import subprocess
+    import time
+
+    script = (
+        "import subprocess, sys, time\n"
+        "from solid_bench.llm.backends.llama_server_backend import _die_with_parent\n"
+        "p = subprocess.Popen(['sh', '-c', 'trap \"\" TERM; exec sleep 60'], preexec_fn=_die_with_parent)\n"
+        "print(p.pid, flush=True)\n"
+        "time.sleep(60)\n"
+    )
+    parent = subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, text=True)
+    child = int(parent.stdout.readline())
+    time.sleep(0.3)  # the child has exec'd sleep with SIGTERM ignored
+    parent.send_signal(signal.SIGTERM)
+    parent.wait(10)
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(child, 0)
+        except ProcessLookupError:
+            break
+        with open(f"/proc/{child}/stat") as fh:  # reaped by init only later: a zombie counts as gone
+            if fh.read().split()[2] == "Z":
+                break
+        time.sleep(0.05)
+    else:
+        os.kill(child, signal.SIGKILL)
+        pytest.fail("the child outlived its parent")

@@ -83,11 +83,14 @@ def free_port() -> int:
 
 
 def _die_with_parent() -> None:
-    """In the child before exec: get SIGTERM when the parent dies (Linux), so no server outlives us."""
+    """In the child before exec: get SIGKILL when the parent dies (Linux), so no server outlives us.
+
+    Not SIGTERM: llama-server takes a first SIGTERM as a request to finish its work, and with busy
+    slots it went on decoding for minutes after a SIGTERM'd generate process had gone."""
     try:
         import ctypes
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
     except OSError:
         pass
 
