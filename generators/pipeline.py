@@ -122,7 +122,8 @@ def external_costs(config: GenerationConfig, n_seeds: int) -> dict[str, dict]:
 
     ``seeding``: seeds taken from another run's ``seeding.json`` (``solid-bench seeds``), its cost
     pro-rated by the seeds this run uses. ``generator``: a trained generator's own making (its
-    ``training.json`` ``cost.total``: training corpus all-in cost plus training compute)."""
+    ``training.json`` ``cost.total``: training corpus all-in cost plus training compute), with what
+    it was made from (``made_from``: base model and training corpus, which name the corpus)."""
     import json
 
     out: dict[str, dict] = {}
@@ -141,11 +142,12 @@ def external_costs(config: GenerationConfig, n_seeds: int) -> dict[str, dict]:
     if config.method == "solid-rl" and config.model:
         card = Path(config.model) / "training.json"
         try:
-            cost = json.loads(card.read_text(encoding="utf-8"))["cost"]["total"]
-        except (OSError, ValueError, KeyError, TypeError):
-            cost = None
+            info = json.loads(card.read_text(encoding="utf-8"))
+            cost, made_from = info["cost"]["total"], dict(info.get("made_from") or {})
+        except (OSError, ValueError, KeyError, TypeError, AttributeError):
+            cost, made_from = None, {}
         if cost:
-            out["generator"] = {k: cost.get(k, 0) for k in keys} | {"source": str(card)}
+            out["generator"] = {k: cost.get(k, 0) for k in keys} | {"source": str(card)} | made_from
     return out
 
 
@@ -176,6 +178,9 @@ def run_generation(config: GenerationConfig, train=None, backend=None,
     folder.check_config(config.identity())
     model = llm.model_id
     extra: dict[str, Any] = {"train_corpus": {"spec": train.spec, "split": train.split, "sha256": train.sha256}}
+    previous = folder.read_manifest() or {}
+    if previous.get("display_name"):  # written by hand (generator_names): a resume keeps it
+        extra["display_name"] = previous["display_name"]
     status = "running"
 
     def manifest(state: str) -> dict:

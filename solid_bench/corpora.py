@@ -130,6 +130,13 @@ def _load_part(part: Part, split: str, labels: LabelSet) -> Corpus:
     fmt = detect_format(path)
     dialogs = read_dialogs(path, labels, source=path.stem if path.is_file() else path.name, fmt=fmt)
     synthetic = any(d.meta.get("generator") for d in dialogs)
+    provenance = {"path": str(path.resolve()), "format": fmt}
+    if synthetic and path.is_dir():
+        from .generator_names import run_folder_name
+
+        name = run_folder_name(path)  # recorded here so every Result names what made its dialogs
+        if name:
+            provenance["generator"] = name
     return Corpus(
         spec=part.source,
         split=split,
@@ -137,7 +144,7 @@ def _load_part(part: Part, split: str, labels: LabelSet) -> Corpus:
         labels=labels,
         synthetic=synthetic,
         has_human=not synthetic,
-        provenance={"path": str(path.resolve()), "format": fmt},
+        provenance=provenance,
     )
 
 

@@ -52,3 +52,19 @@ def portable(obj: Any) -> Any:
     if isinstance(obj, (list, tuple)):
         return type(obj)(portable(v) for v in obj)
     return obj
+
+
+def local_path(text: str, anchor: Path | None = None) -> Path:
+    """A portable path read back on this machine: ``$SOLID_BENCH_DATA/...`` and ``$SOLID_BENCH_HOME/...``
+    under those roots; a relative path from the working directory when it exists there, else from
+    the git work tree holding ``anchor`` (a Result's folder: paths were made relative to the tree)."""
+    from .settings import data_root, home
+
+    for label, root in (("$SOLID_BENCH_DATA", data_root), ("$SOLID_BENCH_HOME", home)):
+        if text.startswith(label + "/"):
+            return root().expanduser() / text[len(label) + 1:]
+    path = Path(text).expanduser()
+    if path.is_absolute() or path.exists() or anchor is None:
+        return path
+    repo = _git_root(Path(anchor).resolve())
+    return repo / path if repo is not None else path

@@ -41,20 +41,44 @@ def bootstrap_distribution(
 ) -> dict[str, np.ndarray]:
     """Metric values on ``n_resamples`` bootstrap test sets that resample whole dialogs (utterances when groups is None)."""
     names = _check_metrics(metrics)
-    if n_resamples < 1:
-        raise UserError(f"n_resamples must be at least 1, got {n_resamples}.")
     counts = unit_counts(y_true, y_pred, groups)
-    k = counts.n_units
-    rng = np.random.default_rng(seed)
     parts: dict[str, list[np.ndarray]] = {m: [] for m in names}
-    for start in range(0, n_resamples, _CHUNK):
-        r = min(_CHUNK, n_resamples - start)
-        draws = rng.integers(0, k, size=(r, k))
-        # Row i of `weights` says how many times each dialog was drawn in resample i.
-        weights = np.bincount((draws + k * np.arange(r)[:, None]).ravel(), minlength=r * k).reshape(r, k)
+    for weights in _resample_weights(counts.n_units, n_resamples, seed):
         for m, v in counts.weighted(weights, names).items():
             parts[m].append(v)
     return {m: np.concatenate(v) for m, v in parts.items()}
+
+
+def _resample_weights(k: int, n_resamples: int, seed: int) -> Iterable[np.ndarray]:
+    """Chunks of bootstrap weights: row i says how many times each of the ``k`` units was drawn in resample i."""
+    if n_resamples < 1:
+        raise UserError(f"n_resamples must be at least 1, got {n_resamples}.")
+    rng = np.random.default_rng(seed)
+    for start in range(0, n_resamples, _CHUNK):
+        r = min(_CHUNK, n_resamples - start)
+        draws = rng.integers(0, k, size=(r, k))
+        yield np.bincount((draws + k * np.arange(r)[:, None]).ravel(), minlength=r * k).reshape(r, k)
+
+
+def shared_bootstrap(
+    systems: Sequence[tuple[np.ndarray, np.ndarray, np.ndarray]], metric: str = "micro_f1", n_resamples: int = 1000, seed: int = 0
+) -> np.ndarray:
+    """``metric`` of several systems on the same bootstrap test sets: (n_systems, n_resamples).
+
+    Each system is (y_true, y_pred, dialog id per utterance); every resample draws dialogs from the
+    union of their dialog ids and gives each system the same dialogs (a system scores the ones it
+    has). With one shared set of dialogs, a system's row equals ``bootstrap_distribution`` with the
+    same seed, so it matches that system's own CI."""
+    (name,) = _check_metrics((metric,))
+    counts = [unit_counts(t, p, g) for t, p, g in systems]
+    ids = [np.unique(np.asarray(g)) for _, _, g in systems]
+    union = np.unique(np.concatenate(ids))
+    cols = [np.searchsorted(union, i) for i in ids]
+    out: list[list[np.ndarray]] = [[] for _ in systems]
+    for weights in _resample_weights(len(union), n_resamples, seed):
+        for j, (c, col) in enumerate(zip(counts, cols)):
+            out[j].append(c.weighted(weights[:, col], (name,))[name])
+    return np.stack([np.concatenate(v) for v in out]) if systems else np.zeros((0, n_resamples))
 
 
 def bootstrap_ci(

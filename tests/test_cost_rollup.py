@@ -9,7 +9,7 @@ import pytest
 
 from solid_bench.corpora import resolve
 from solid_bench.generators.pipeline import GenerationConfig, external_costs
-from solid_bench.training.pipeline import making_cost
+from solid_bench.training.pipeline import made_from, making_cost
 
 
 def _dialog(i: int, cost: dict, retries: dict | None = None, generator: str = "solid") -> dict:
@@ -21,10 +21,10 @@ def _dialog(i: int, cost: dict, retries: dict | None = None, generator: str = "s
                            {"role": "agent", "text": "Restart it.", "intents": ["PA"]}]}
 
 
-def _run_folder(folder: Path, dialogs: list[dict], total: dict, external: dict | None = None) -> Path:
+def _run_folder(folder: Path, dialogs: list[dict], total: dict, external: dict | None = None, identity: dict | None = None) -> Path:
     folder.mkdir(parents=True)
     (folder / "dialogs.jsonl").write_text("".join(json.dumps(d) + "\n" for d in dialogs), encoding="utf-8")
-    manifest = {"counts": {"accepted": len(dialogs), "rejected": 1}, "cost": {"all": total}}
+    manifest = {"identity": identity or {}, "counts": {"accepted": len(dialogs), "rejected": 1}, "cost": {"all": total}}
     if external is not None:
         manifest["external_costs"] = external
     (folder / "manifest.json").write_text(json.dumps(manifest), encoding="utf-8")
@@ -40,8 +40,9 @@ def test_solid_rl_all_in_cost_includes_seeding_and_the_generators_making(tmp_pat
     # 10,000 + 2,000 tokens and 100 s (seeding, merging, retries and a rejected plan included).
     solid = _run_folder(tmp_path / "solid", [_dialog(0, cost(4, 1000, 200, 8.0), cost(1, 250, 50, 2.0)),
                                              _dialog(1, cost(3, 900, 150, 6.0), cost(0, 0, 0, 0.0))],
-                        cost(50, 10_000, 2_000, 100.0))
+                        cost(50, 10_000, 2_000, 100.0), identity={"method": "solid", "model": "qwen2.5-coder-1.5b"})
     corpus = resolve(str(solid), "train")
+    assert corpus.summary()["provenance"]["generator"] == "SOLID · Qwen2.5-Coder-1.5B"  # what made it, not its folder
     # marginal: the dialogs' own calls less their rejected tries
     assert corpus.generation_cost()["marginal"] == pytest.approx(
         {"llm_calls": 6, "prompt_tokens": 1650, "completion_tokens": 300, "seconds": 12.0, "dialogs": 2})
@@ -56,7 +57,9 @@ def test_solid_rl_all_in_cost_includes_seeding_and_the_generators_making(tmp_pat
     making = making_cost(corpus, model)
     assert making["compute_seconds"] == 1500.5
     assert making["total"] == pytest.approx(cost(50, 10_000, 2_000, 1600.5))
-    (model / "training.json").write_text(json.dumps({"cost": making}), encoding="utf-8")
+    made = made_from(None, corpus)  # None: the default base model
+    assert made == {"base_model": "SmolLM2-135M", "training_corpus": "SOLID · Qwen2.5-Coder-1.5B", "training_corpus_spec": str(solid)}
+    (model / "training.json").write_text(json.dumps({"cost": making, "made_from": made}), encoding="utf-8")
 
     # Its seeds came from a `solid-bench seeds` folder that made 8 seeds for 80 calls; the run uses 2.
     seeds = tmp_path / "seeds"
@@ -69,11 +72,14 @@ def test_solid_rl_all_in_cost_includes_seeding_and_the_generators_making(tmp_pat
     assert {k: external["seeding"][k] for k in ("llm_calls", "prompt_tokens", "seconds")} == pytest.approx(
         {"llm_calls": 20, "prompt_tokens": 1000, "seconds": 10.0})
     assert external["generator"]["seconds"] == pytest.approx(1600.5)
+    assert external["generator"]["base_model"] == "SmolLM2-135M" and external["generator"]["training_corpus_spec"] == str(solid)
 
     # The SOLID-RL run: 2 accepted dialogs, one call each; 3 calls in all (a rejected plan), 1,500 tokens, 6 s.
     rl = _run_folder(tmp_path / "rl", [_dialog(i, cost(1, 400, 100, 2.0), cost(0, 0, 0, 0.0), "solid-rl") for i in (0, 1)],
-                     cost(3, 1200, 300, 6.0), external)
-    gen = resolve(str(rl), "train").generation_cost()
+                     cost(3, 1200, 300, 6.0), external, identity={"method": "solid-rl", "model": str(model)})
+    rl_corpus = resolve(str(rl), "train")
+    assert rl_corpus.summary()["provenance"]["generator"] == "SOLID-RL · SmolLM2-135M trained on SOLID · Qwen2.5-Coder-1.5B"
+    gen = rl_corpus.generation_cost()
     assert gen["marginal"] == pytest.approx({"llm_calls": 2, "prompt_tokens": 800, "completion_tokens": 200, "seconds": 4.0, "dialogs": 2})
     # all-in = own run (3, 1200, 300, 6) + a quarter of the seeding (20, 1000, 200, 10) + the making (50, 10000, 2000, 1600.5)
     assert gen["all_in"]["llm_calls"] == pytest.approx(73)

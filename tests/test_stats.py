@@ -7,7 +7,7 @@ import pytest
 
 from solid_bench.errors import UserError
 from solid_bench.metrics import score
-from solid_bench.stats import bootstrap_ci, bootstrap_distribution, holm, paired_randomization_test
+from solid_bench.stats import bootstrap_ci, bootstrap_distribution, holm, paired_randomization_test, shared_bootstrap
 
 
 def test_exact_p_value_by_hand_qu_accuracy():
@@ -219,3 +219,17 @@ def test_runs_must_pair():
     gold, a, b = _systems(5, 8)
     with pytest.raises(ValueError):
         paired_randomization_test(gold, np.stack([a, a]), np.stack([b, b, b]))
+
+
+def test_shared_bootstrap_gives_every_system_the_same_dialogs():
+    # Two dialogs (d0: utterances 0-1, d1: utterance 2). A is right everywhere; B misses d1's label.
+    gold, groups = np.array([[1], [1], [1]]), np.array(["d0", "d0", "d1"])
+    a, b = gold.copy(), np.array([[1], [1], [0]])
+    dist = shared_bootstrap([(gold, a, groups), (gold, b, groups)], "micro_f1", n_resamples=200, seed=3)
+    assert dist.shape == (2, 200) and (dist[0] == 1).all()
+    # B's F1 is 1 exactly on the resamples that drew d0 twice: the same resamples, seen through B
+    assert set(np.round(dist[1], 6)) <= {1.0, round(4 / 5, 6), 0.0}  # d0 twice; d0 + d1 (TP 2, FN 1); d1 twice
+    assert np.array_equal(dist[1], bootstrap_distribution(gold, b, groups, ("micro_f1",), 200, seed=3)["micro_f1"])
+    # a system that lacks a dialog scores the dialogs it has, on the draws of the union
+    only_d0 = shared_bootstrap([(gold, b, groups), (gold[:2], b[:2], groups[:2])], "micro_f1", n_resamples=200, seed=3)
+    assert np.array_equal(only_d0[0], dist[1]) and np.isin(only_d0[1], [0.0, 1.0]).all()

@@ -39,7 +39,7 @@ def load_table(results_dir: Path, options: Options = Options(), on_bad: str = "s
     results = load_results(results_dir, on_bad, warn)
     if not results:
         raise UserError(f"No result files (*.json) under {str(results_dir)!r}; run `solid-bench run` or `solid-bench matrix` first.")
-    return build_table(rehydrate_gold(results), options)
+    return build_table(rehydrate_gold(results), options, anchor=results_dir)
 
 
 def check_out_dir(results_dir: Path, out_dir: Path) -> None:

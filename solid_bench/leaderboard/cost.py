@@ -55,11 +55,6 @@ class Prices:
         return None
 
 
-def base_name(spec: str) -> str:
-    """A train spec without its sample sizes: 'human+solid@500:balanced' -> 'human+solid' (the generator line)."""
-    return "+".join(part.partition("@")[0].strip() for part in spec.split("+"))
-
-
 def _spec_synthetic_size(spec: str) -> int | None:
     sizes = []
     for part in spec.split("+"):

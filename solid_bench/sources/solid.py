@@ -58,6 +58,7 @@ class SolidSource(BaseSource):
     def load(self, split: str, labels: LabelSet) -> Corpus:
         """All dialogs of the default run (synthetic data has no splits), generating it if needed."""
         from ..formats import read_dialogs
+        from ..generator_names import generator_name
         from ..generators.pipeline import GenerationConfig
 
         folder = default_folder()
@@ -77,7 +78,8 @@ class SolidSource(BaseSource):
         return Corpus(
             spec="solid", split=split, dialogs=tuple(dialogs), labels=labels, synthetic=True, has_human=False,
             provenance={"run_folder": str(folder), "manifest_sha256": hashlib.sha256(raw).hexdigest(),
-                        "model": manifest.get("model"), "cost": manifest.get("cost", {}).get("all"),
+                        "model": manifest.get("model"), "generator": generator_name(manifest),
+                        "cost": manifest.get("cost", {}).get("all"),
                         "counts": manifest.get("counts")},
         )
 

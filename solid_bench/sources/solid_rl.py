@@ -40,6 +40,7 @@ class SolidRLSource(BaseSource):
 
     def load(self, split: str, labels: LabelSet) -> Corpus:
         from ..formats import read_dialogs
+        from ..generator_names import generator_name
 
         folder = default_folder()
         if not (folder / "dialogs.jsonl").is_file() or not (folder / "manifest.json").is_file():
@@ -54,6 +55,7 @@ class SolidRLSource(BaseSource):
         return Corpus(
             spec="solid-rl", split=split, dialogs=tuple(dialogs), labels=labels, synthetic=True, has_human=False,
             provenance={"run_folder": str(folder), "manifest_sha256": hashlib.sha256(raw).hexdigest(),
-                        "model": manifest.get("model"), "cost": manifest.get("cost", {}).get("all"),
+                        "model": manifest.get("model"), "generator": generator_name(manifest),
+                        "cost": manifest.get("cost", {}).get("all"),
                         "counts": manifest.get("counts")},
         )

@@ -101,6 +101,15 @@ def making_cost(corpus, out: Path) -> dict:
     }
 
 
+def made_from(base: str | None, corpus) -> dict:
+    """What a generator is made from, by display name (``generate`` copies it into each corpus's
+    manifest, which names the corpus by it: "SOLID-RL · SmolLM2-135M trained on SOLID · Qwen2.5-Coder-1.5B")."""
+    from ..generator_names import corpus_name, model_name
+
+    return {"base_model": model_name(base), "training_corpus": corpus_name(corpus.provenance, corpus.spec),
+            "training_corpus_spec": corpus.spec}
+
+
 def train_generator(cfg: TrainConfig) -> dict:
     """Train a SOLID-RL generator as ``cfg`` says; returns the training.json record."""
     t0 = time.perf_counter()
@@ -168,6 +177,7 @@ def _train(cfg: TrainConfig, t0: float) -> dict:
         "method": "solid-rl",
         "base": base,
         "config": cfg.to_dict(),
+        "made_from": made_from(cfg.base, corpus),
         "data": {
             "spec": cfg.source, "sha256": corpus.sha256, "n_dialogs": len(dialogs), "n_train": len(train_d),
             "n_valid": len(valid_d), "n_train_resampled": len(train_rs),

@@ -63,10 +63,13 @@ def test_run_writes_everything_and_a_rerun_adds_nothing(tmp_path, tiny_train):
         per_plan += sum(r["cost"]["prompt_tokens"] for r in _lines(out / "rejected.jsonl"))
     assert m["cost"]["turns"]["prompt_tokens"] == per_plan
     assert m["cost"]["all"]["llm_calls"] == sum(s["llm_calls"] for k, s in m["cost"].items() if k != "all")
+    # a display_name written by hand (generator_names) survives the rerun's manifest
+    (out / "manifest.json").write_text(json.dumps(m | {"display_name": "SOLID · mine"}), encoding="utf-8")
     again = FakeBackend(bad_rate=0.2)
     run_generation(config, train=tiny_train, backend=again, log=lambda m: None)
     assert again.calls == 0
     assert sorted(_plan_ids(out)) == sorted(ids)
+    assert json.loads((out / "manifest.json").read_text())["display_name"] == "SOLID · mine"
 
 
 def test_resume_after_a_partial_run_loses_nothing(tmp_path, tiny_train):

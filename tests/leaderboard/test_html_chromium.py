@@ -1,4 +1,5 @@
-"""The HTML leaderboard in a real headless Chromium: it loads, header clicks sort, the filter hides rows, screenshots work.
+"""The HTML leaderboard in a real headless Chromium: one table per section, header clicks sort a table, the filter hides
+rows of every table, the header row is sticky, screenshots work.
 
 Chromium is driven over ``--remote-debugging-pipe`` (DevTools protocol as NUL-separated JSON on
 fds 3/4), so no websocket library is needed; a second check uses ``--dump-dom`` with the URL
@@ -17,9 +18,11 @@ import subprocess
 import time
 
 import pytest
+from leaderboard_fixtures import make_result, strong, weak
 
 from solid_bench.leaderboard.build import load_table, write_leaderboard
 from solid_bench.leaderboard.table import Options
+from solid_bench.results import result_path, write_result
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(CHROMIUM is None, reason="chromium is not installed (apt-get install chromium; `make test` does it)")
@@ -101,11 +104,22 @@ class DevTools:
 
 @pytest.fixture
 def page(results_dir, tmp_path):
+    """The standard fixture plus a whole synthetic corpus (main comparison) and a hold-out-tuned row (ablations)."""
+    for seed in (0, 1, 2):
+        whole = make_result("solid", seed, strong(seed))
+        write_result(result_path(results_dir, whole["cell"]), whole)
+        ablation = make_result("solid@100", seed, weak(0))
+        ablation["cell"]["valid"] = "holdout"
+        write_result(result_path(results_dir, ablation["cell"]), ablation)
     table = load_table(results_dir, Options(n_resamples=100, n_permutations=200))
     return write_leaderboard(table, tmp_path / "board", ["html"])[0], table
 
 
-def test_page_sorts_on_header_clicks_filters_and_screenshots(page, tmp_path):
+SECTIONS = {"main": ["human (baseline)", "solid"], "curves": ["solid@100", "solid@500", "human+solid@500", "solid-rl@500"],
+            "ablations": ["solid@100"]}  # fmt: skip
+
+
+def test_page_sections_sort_filter_sticky_header_and_screenshot(page, tmp_path):
     html, table = page
     chrome = DevTools(flags(tmp_path))
     try:
@@ -118,9 +132,10 @@ def test_page_sorts_on_header_clicks_filters_and_screenshots(page, tmp_path):
         def js(expr: str):
             return chrome.call("Runtime.evaluate", session=s, expression=expr, returnByValue=True)["result"]["value"]
 
-        def visible_trains():
-            col = js("Array.from(document.querySelectorAll('#board thead th')).findIndex(th => th.dataset.key === 'train')")
-            return js(f"Array.from(document.querySelectorAll('#board tbody tr')).filter(r => !r.hidden).map(r => r.cells[{col}].textContent)")
+        def visible_trains(section: str):
+            board = f"#board-{section}"
+            col = js(f"Array.from(document.querySelectorAll('{board} thead th')).findIndex(th => th.dataset.key === 'train')")
+            return js(f"Array.from(document.querySelectorAll('{board} tbody tr')).filter(r => !r.hidden).map(r => r.cells[{col}].textContent)")
 
         def click(selector: str):
             box = js(f"(() => {{ const e = document.querySelector('{selector}'); e.scrollIntoView({{block: 'center', inline: 'center'}});"
@@ -129,24 +144,34 @@ def test_page_sorts_on_header_clicks_filters_and_screenshots(page, tmp_path):
                 chrome.call("Input.dispatchMouseEvent", session=s, type=kind, x=box[0], y=box[1], button="left", clickCount=1)
 
         assert js("document.title") == "solid-bench leaderboard"
-        table_order = [("human (baseline)" if r["is_baseline"] else r["train"]) for r in table.rows]
-        assert visible_trains() == table_order
-        by_f1 = {("human (baseline)" if r["is_baseline"] else r["train"]): r["micro_f1_mean"] for r in table.rows}
+        assert js("Array.from(document.querySelectorAll('h2')).map(h => h.textContent)")[:3] == ["Main comparison", "Learning curves", "Ablations"]
+        assert {k: visible_trains(k) for k in SECTIONS} == SECTIONS  # each section its own table, in table order
+        f1 = {r["train"]: r["micro_f1_mean"] for r in table.rows if r["tuned_on"] == "human"}
 
-        click("th[data-key=micro_f1]")  # first click on a number column: best first
-        desc = visible_trains()
-        assert desc != table_order and [by_f1[t] for t in desc] == sorted(by_f1.values(), reverse=True)
-        assert desc[-1] == "solid-rl@500" and js("document.querySelector('th[data-key=micro_f1]').getAttribute('aria-sort')") == "descending"
-        click("th[data-key=micro_f1]")  # second click reverses
-        assert visible_trains()[0] == "solid-rl@500" and [by_f1[t] for t in visible_trains()] == sorted(by_f1.values())
-        click("th[data-key=train]")
-        assert visible_trains() == sorted(table_order)
+        click("#board-curves th[data-key=micro_f1]")  # first click on a number column: best first, this table only
+        desc = visible_trains("curves")
+        assert [f1[t] for t in desc] == sorted((f1[t] for t in desc), reverse=True) and desc[-1] == "solid-rl@500"
+        assert js("document.querySelector('#board-curves th[data-key=micro_f1]').getAttribute('aria-sort')") == "descending"
+        assert visible_trains("main") == SECTIONS["main"] and visible_trains("ablations") == SECTIONS["ablations"]
+        click("#board-curves th[data-key=micro_f1]")  # second click reverses
+        assert visible_trains("curves")[0] == "solid-rl@500" and [f1[t] for t in visible_trains("curves")] == sorted(f1[t] for t in desc)
+        click("#board-main th[data-key=train]")
+        assert visible_trains("main") == ["human (baseline)", "solid"]
+
+        # the header row stays at the top of the viewport while its table scrolls under it
+        assert js("getComputedStyle(document.querySelector('#board-curves th')).position") == "sticky"
+        chrome.call("Emulation.setDeviceMetricsOverride", session=s, width=1600, height=300, deviceScaleFactor=1, mobile=False)
+        js("window.scrollTo(0, document.getElementById('board-curves').getBoundingClientRect().top + window.scrollY + 40)")
+        head_top, table_top = js("[document.querySelector('#board-curves th').getBoundingClientRect().top,"
+                                 " document.getElementById('board-curves').getBoundingClientRect().top]")  # fmt: skip
+        assert table_top < -30 and abs(head_top) < 1
+        chrome.call("Emulation.clearDeviceMetricsOverride", session=s)
 
         click("#filter")
-        chrome.call("Input.insertText", session=s, text="solid@")
-        assert visible_trains() == ["human+solid@500", "solid@100", "solid@500"]
-        assert js("document.querySelectorAll('#board tbody tr[hidden]').length") == 2
-        assert js("document.getElementById('count').textContent") == "3 of 5 rows shown"
+        chrome.call("Input.insertText", session=s, text="solid@")  # filters every table
+        assert visible_trains("main") == [] and visible_trains("curves") == ["solid@100", "solid@500", "human+solid@500"]
+        assert visible_trains("ablations") == ["solid@100"]
+        assert js("document.getElementById('count').textContent") == "4 of 7 rows shown"
         assert js("Array.from(document.images).every(i => i.complete && i.naturalWidth > 0)") is True  # inline plots render
 
         png = base64.b64decode(chrome.call("Page.captureScreenshot", session=s, format="png")["data"])
@@ -162,14 +187,15 @@ def test_url_fragment_applies_sort_and_filter_in_dumped_dom(page, tmp_path):
     url = html.as_uri() + "#sort=micro_f1&dir=asc&filter=solid"
     out = subprocess.run(flags(tmp_path) + ["--dump-dom", url], capture_output=True, text=True, timeout=TIMEOUT)
     assert out.returncode == 0, out.stderr[-2000:]
+    boards = out.stdout.split('<table class="board"')[1:]
+    assert len(boards) == 3
+    for board in boards:  # every table sorted by its own rows' micro-F1
+        order = [int(i) for i, _ in re.findall(r'<tr data-order="(\d+)"( hidden="")?>', board)]
+        f1 = [table.rows[i]["micro_f1_mean"] for i in order]
+        assert f1 == sorted(f1)
     rows = re.findall(r'<tr data-order="(\d+)"( hidden="")?>', out.stdout)
-    assert len(rows) == 5
-    order = [int(i) for i, _ in rows]
-    f1 = [table.rows[i]["micro_f1_mean"] for i in order]
-    assert f1 == sorted(f1) and order != sorted(order)
-    hidden = [table.rows[int(i)]["train"] for i, h in rows if h]
-    assert hidden == ["human"]  # the only row without 'solid'
-    assert '<span id="count">4 of 5 rows shown</span>' in out.stdout
+    assert len(rows) == 7 and [table.rows[int(i)]["train"] for i, h in rows if h] == ["human"]  # the only row without 'solid'
+    assert '<span id="count">6 of 7 rows shown</span>' in out.stdout
 
 
 def test_screenshot_flag_writes_a_png(page, tmp_path):

@@ -7,7 +7,7 @@ import pytest
 from leaderboard_fixtures import GOLD, KEYS, corpus_summary, generation_cost, make_result, matrix, strong, synthetic_cost, weak
 
 from solid_bench.errors import UserError
-from solid_bench.leaderboard.cost import Prices, base_name, cost_columns, synthetic_dialogs
+from solid_bench.leaderboard.cost import Prices, cost_columns, synthetic_dialogs
 from solid_bench.leaderboard.table import COLUMNS, Options, build_table
 from solid_bench.results import load_results
 from solid_bench.stats import bootstrap_ci
@@ -154,4 +154,3 @@ def test_synthetic_sizes_from_summaries_and_specs():
     assert synthetic_dialogs(corpus_summary("human"), "human") == 0
     assert synthetic_dialogs(None, "human+solid@250:balanced") == 250
     assert synthetic_dialogs(None, "runs/mine") is None
-    assert base_name("human+solid@500:balanced") == "human+solid" and base_name("solid-rl@50") == "solid-rl"

@@ -45,14 +45,16 @@ def test_cli_outputs_are_byte_identical_when_run_twice(results_dir, tmp_path, ca
 
 def test_latex_bolds_the_best_value_per_column(table, tmp_path):
     tex = write_leaderboard(table, tmp_path, ["tex"])[0].read_text()
-    lines = {line.split(" & ")[2]: line for line in tex.splitlines() if line.startswith("main & human & ")}
+    lines = {line.split(" & ")[3]: line for line in tex.splitlines() if line.startswith("main & human & ")}
     assert set(lines) == {"human (baseline)", "human+solid@500", "solid@100", "solid@500", "solid-rl@500"}
     # micro-F1 over the two distinct runs of solid@500 (1 and 48/49): 0.990 +- 0.014, best, for the two near-perfect systems.
     best = r"\textbf{0.990 $\pm$ 0.014}$^{\uparrow}$"
     assert best in lines["solid@500"] and best in lines["human+solid@500"]
     assert "\\textbf" not in lines["human (baseline)"] and "\\textbf" not in lines["solid@100"]
-    assert lines["solid-rl@500"].split(" & ")[6] == r"0.000$^{\downarrow}$"  # one run: no spread
-    assert lines["solid-rl@500"].split(" & ")[5] == "0=1=2 (1 run)"
+    assert lines["solid-rl@500"].split(" & ")[7] == r"0.000$^{\downarrow}$"  # one run: no spread
+    assert lines["solid-rl@500"].split(" & ")[6] == "0=1=2 (1 run)"
+    assert lines["solid-rl@500"].split(" & ")[2] == r"SOLID-RL \textperiodcentered{} 500 dialogs"
+    assert lines["solid-rl@500"].split(" & ")[10] == r"\textless{} 40 [\textless{} 40, \textless{} 40]"  # censored: below the curve
     for needle in ("\\toprule", "\\midrule", "\\bottomrule", "\\caption{", "Holm correction over the family of 4 comparisons",
                    "test dialog as the unit", "identical are one run", "per GPU hour", "% @software{solid_bench"):  # fmt: skip
         assert needle in tex, needle
@@ -62,12 +64,16 @@ def test_markdown_rows_marks_caption_and_footer(table, tmp_path):
     md = write_leaderboard(table, tmp_path, ["md"])[0].read_text()
     rows = [line for line in md.splitlines() if line.startswith("| main | human |")]
     assert len(rows) == 5
-    assert "| main | human | solid@500 | tfidf_lr | human valid | 0=1,2 (2 runs) | **0.990 ± 0.014**▲ | [0.970, 1.000] |" in md
-    assert "| main | human | solid-rl@500 | tfidf_lr | human valid | 0=1=2 (1 run) | 0.000▼ |" in md
+    assert ("| main | human | SOLID · 500 dialogs | solid@500 | tfidf_lr | human valid | 0=1,2 (2 runs) | **0.990 ± 0.014**▲ | "
+            "[0.970, 1.000] | 0.002 (0.008) | > 40 [> 40, > 40] | > 16.0 | 2,500,000 | 5,000,000 |") in md
+    assert "| main | human | SOLID-RL · 500 dialogs | solid-rl@500 | tfidf_lr | human valid | 0=1=2 (1 run) | 0.000▼ |" in md
     # baseline: two distinct runs (seeds 0 and 2 predict the same): F1 20/45 and 22/45
-    assert rows[0].startswith("| main | human | human (baseline) | tfidf_lr | human valid | 0=2,1 (2 runs) | 0.467 ± 0.031 |")
-    # marginal and all-in tokens, then seconds, per 1,000 dialogs; dollars at $2 per GPU hour
-    assert rows[1].endswith("| 500 | 2,500,000 | 5,000,000 | 3,600 | 7,200 | 2.00 | 4.00 |")
+    assert rows[0].startswith("| main | human | human · 40 dialogs | human (baseline) | tfidf_lr | human valid | 0=2,1 (2 runs) | 0.467 ± 0.031 |")
+    # human-equivalent dialogs per 1M all-in tokens (the one-point curve: < 40 for 5M tokens / 1k dialogs x 0.1k dialogs);
+    # marginal and all-in tokens per 1,000 dialogs; later seconds per 1,000 dialogs and dollars at $2 per GPU hour
+    assert "| < 40 [< 40, 40] | < 80.0 | 2,500,000 | 5,000,000 |" in rows[1]
+    assert rows[1].endswith("| 100 | 3,600 | 7,200 | 2.00 | 4.00 |")
+    assert "Human-equiv. dialogs: the number of human training dialogs" in md and "running maximum" in md
     for needle in ("git commit 0123456789abcdef0123", "Hardware: x86_64, 2 CPUs, device cpu", "Result schema version 2",
                    SOLID_TITLE, "@article{askari2024solid", "@software{solid_bench", "Holm"):  # fmt: skip
         assert needle in md, needle

@@ -91,6 +91,8 @@ def test_sft_then_dpo_writes_model_card_and_finite_losses(tiny_base, run_folder,
         assert s["global_step"] == 2
         assert math.isfinite(s["train_loss_last"]) and math.isfinite(s["eval_loss"])
     assert info["stages"][1]["eval_loss"] < 1.0  # DPO's loss starts at log 2 = 0.693
+    # what the generator is made from, by name (a folder without a manifest shows its folder name)
+    assert info["made_from"] == {"base_model": "base", "training_corpus": "solid-x", "training_corpus_spec": str(run_folder)}
     # LMQ on the tiny human train (conftest): OQ lengths 8, 7, 5 -> band [5.2, 7.9]; "outlook" (1 token) is
     # out, so dialogs with an even index score 2/3 (low) and odd ones 3/3 (high); PA_FD and PF bands hold theirs
     assert info["data"]["n_train"] == 5 and info["data"]["n_valid"] == 1
