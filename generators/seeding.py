@@ -43,7 +43,8 @@ _NOT_ATTRIBUTES = ("attribute", "attributes", "example", "examples", "entity", "
 ASKS = re.compile(r"\?|\b(how (do|can|could|would|should|to)|is there|are there|"
                   r"any (idea|ideas|suggestion|suggestions|help|advice|solution|way)|anyone|anybody|"
                   r"please (help|advise|let me know|tell|explain|check|confirm|provide|send|try)|can you|could you|"
-                  r"would you|i (need|want|would like) to know|i('m| am) (wondering|looking for)|"
+                  r"would you|i (need|want|would like) to know|i('m| am) (wondering|looking for|curious)|"
+                  r"interested in (knowing|learning|finding out)|(love|like) to (know|learn|understand|find out)|"
                   r"wonder(ing)? (if|whether|how|why|what)|let me know|need (some )?help|help me|what (is|are|should|can)|"
                   r"why (is|does|do|can)|where (is|can|do)|which|whether)\b", re.I)
 _SENTENCE_END = re.compile(r"[.!](?=\s|$)")

@@ -48,6 +48,8 @@ def test_a_starter_may_ask_in_words_without_a_question_mark():
     assert clean_starter(post, "Backblaze") == "My backups on Backblaze worry me. I want to know more about their security measures."
     assert clean_starter("I need help figuring out the DNS name of TFTP. One or two sentences please.", "TFTP") == \
         "I need help figuring out the DNS name of TFTP."
+    assert clean_starter("I'm interested in knowing the storage of the Samsung Galaxy S9. It has 64 GB.", "Samsung") == \
+        "I'm interested in knowing the storage of the Samsung Galaxy S9."
     # asking nowhere, or cut off (the token limit) before the asking sentence ends: no starter
     assert clean_starter("I recently read about the Hard Drive of CompuServe. CompuServe was founded in", "CompuServe") == ""
     assert clean_starter("I'm interested in the storage of the Samsung Galaxy S9 for my needs.", "Samsung") == ""
