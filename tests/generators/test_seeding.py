@@ -50,6 +50,10 @@ def test_a_starter_may_ask_in_words_without_a_question_mark():
         "I need help figuring out the DNS name of TFTP."
     assert clean_starter("I'm interested in knowing the storage of the Samsung Galaxy S9. It has 64 GB.", "Samsung") == \
         "I'm interested in knowing the storage of the Samsung Galaxy S9."
+    assert clean_starter("My Arris Broadband Router drops out. I would appreciate some guidance on it.", "Arris Broadband Router") == \
+        "My Arris Broadband Router drops out. I would appreciate some guidance on it."
+    assert clean_starter("I have an urgent question about my Oppo A53. I would appreciate any help.", "Oppo A53") == \
+        "I have an urgent question about my Oppo A53."
     # asking nowhere, or cut off (the token limit) before the asking sentence ends: no starter
     assert clean_starter("I recently read about the Hard Drive of CompuServe. CompuServe was founded in", "CompuServe") == ""
     assert clean_starter("I'm interested in the storage of the Samsung Galaxy S9 for my needs.", "Samsung") == ""
