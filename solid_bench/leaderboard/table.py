@@ -192,6 +192,7 @@ def build_table(results: Sequence[Mapping[str, Any]], options: Options = Options
     """Aggregate Results over seeds, add CIs, significance against the baseline, human-equivalent dialogs and
     cost columns. ``anchor`` (the results folder) helps find run folders named in older Results (``naming``)."""
     from .exchange import human_equivalents
+    from .naming import human_curve_point
     from .provenance import provenance
 
     if not results:
@@ -210,7 +211,9 @@ def build_table(results: Sequence[Mapping[str, Any]], options: Options = Options
     pvalues: list[float | None] = []
     deltas: list[float | None] = []
     for i, row in enumerate(rows):
-        base = None if row["is_baseline"] else _find_baseline(row, rows)
+        # a sample of human train (human@500) is a point of the human learning curve, the ruler that
+        # human-equivalent dialogs are read from, not a hypothesis: it is not tested against the baseline
+        base = None if row["is_baseline"] or human_curve_point(row["train"]) else _find_baseline(row, rows)
         if base is None:
             pvalues.append(None)
             deltas.append(None)

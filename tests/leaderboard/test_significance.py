@@ -56,3 +56,14 @@ def test_rows_tuned_on_other_data_are_an_ablation_without_a_baseline():
     assert row["section"] == "ablation: tuned on holdout" and row["tuned_on"] == "holdout"
     assert row["p_value"] is None and table.meta["n_comparisons"] == 0
     assert table.rows[-1] is not None and table.rows[0]["section"] == "main"
+
+
+def test_samples_of_the_baseline_corpus_are_its_learning_curve_and_not_tested():
+    results = [make_result("human", s, weak(s)) for s in (0, 1, 2)]
+    results += [make_result("human@100", s, weak(0)) for s in (0, 1, 2)]
+    results += [make_result("solid@500", s, strong(s)) for s in (0, 1, 2)]
+    table = build_table(results, Options(n_resamples=100, n_permutations=200))
+    rows = {r["train"]: r for r in table.rows}
+    assert rows["human@100"]["p_value"] is None and rows["human@100"]["mark"] == ""
+    assert rows["solid@500"]["p_value"] is not None
+    assert table.meta["holm_family"] == ["solid@500 vs human (tfidf_lr, tuned on human)"]
