@@ -258,7 +258,10 @@ def report(spec: str, judge: Judge | None = None, human_train=None) -> dict[str,
     }
     if folder and (folder / "manifest.json").is_file():
         manifest = _read_json(folder / "manifest.json")
+        from .generator_names import generator_name
+
         out["model"] = manifest.get("model")
+        out["generator"] = generator_name(manifest)
         out["cost"] = manifest.get("cost", {}).get("all")
         acc = out["acceptance"]["accepted"] if out["acceptance"] else 0
         out["throughput"] = throughput(out["cost"], acc, (corpus.generation_cost() or {}).get("marginal"))
@@ -364,7 +367,8 @@ def side_by_side(reports: Sequence[dict[str, Any]]) -> str:
         return text.replace("|", "\\|")
 
     lines = ["# Corpus reports side by side", "",
-             "| figure | " + " | ".join(f"`{cell(r['spec'])}`" for r in reports) + " |",
+             "| figure | " + " | ".join((f"{cell(r['generator'])}<br>" if r.get("generator") else "") + f"`{cell(r['spec'])}`"
+                                        for r in reports) + " |",
              "| --- |" + " ---: |" * len(reports)]
     lines += [f"| {label} | " + " | ".join(cell(fn(r)) for r in reports) + " |" for label, fn in SIDE_BY_SIDE]
     ceiling = reports[0]["faithfulness"]["ceiling_human_valid"] if reports else None

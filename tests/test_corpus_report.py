@@ -119,11 +119,12 @@ def test_throughput_by_hand():
 def test_side_by_side_report_of_two_run_folders(tiny_data, tmp_path, capsys):
     a = _run_folder(tmp_path / "a")
     b = _run_folder(tmp_path / "b")
-    (a / "manifest.json").write_text(json.dumps({"model": "m-a", "cost": {"all": {
+    (a / "manifest.json").write_text(json.dumps({"model": "m-a", "identity": {"method": "solid", "model": "qwen2.5-coder-1.5b"}, "cost": {"all": {
         "llm_calls": 30, "prompt_tokens": 9000, "completion_tokens": 3000, "seconds": 1200.0}}}), encoding="utf-8")
     assert main(["data", "report", str(a), str(b), "--out", str(tmp_path / "rep")]) == 0
     text = capsys.readouterr().out
     assert text.startswith("# Corpus reports side by side")
+    assert f"| SOLID · Qwen2.5-Coder-1.5B<br>`{a}` | `{b}` |" in text
     rows = {line.split(" | ")[0].lstrip("| "): line for line in text.splitlines() if line.startswith("| ")}
     # a: 3 accepted dialogs in 1,200 s = 9 per hour; 12,000 tokens * 1000 / 3 = 4.00M per 1k; b has no manifest
     assert rows["accepted dialogs per generation hour"].endswith("| 9.0 | – |")
