@@ -153,27 +153,27 @@ def throughput(cost_all: dict[str, Any] | None, accepted: int, marginal: dict[st
     """Rates and per-1,000-dialog costs of a run from its manifest's ``cost.all`` (see the module docstring)."""
     if not cost_all or not accepted:
         return None
-    seconds = float(cost_all.get("seconds", 0))
-    tokens = int(cost_all.get("prompt_tokens", 0)) + int(cost_all.get("completion_tokens", 0))
+    from .leaderboard.cost import Prices, cost_columns
+
+    # the per-1,000 figures come from the leaderboard's one definition of them
+    per_1k = cost_columns({"marginal": marginal, "all_in": {**cost_all, "dialogs": accepted}}, Prices())
+    seconds, tokens = per_1k["all_in_seconds"], per_1k["all_in_tokens"]
     completion = int(cost_all.get("completion_tokens", 0))
     per_s = (lambda x: x / seconds) if seconds > 0 else (lambda x: None)
-    out = {
+    return {
         "accepted": accepted,
         "llm_calls": int(cost_all.get("llm_calls", 0)),
-        "tokens": tokens,
+        "tokens": int(tokens),
         "completion_tokens": completion,
         "seconds": seconds,
         "dialogs_per_hour": per_s(accepted * 3600),
         "tokens_per_second": per_s(tokens),
         "completion_tokens_per_second": per_s(completion),
         "calls_per_dialog": int(cost_all.get("llm_calls", 0)) / accepted,
-        "all_in_tokens_per_1k": tokens * 1000 / accepted,
-        "all_in_seconds_per_1k": seconds * 1000 / accepted,
-        "marginal_tokens_per_1k": None,
+        "all_in_tokens_per_1k": per_1k["all_in_tokens_per_1k"],
+        "all_in_seconds_per_1k": per_1k["all_in_seconds_per_1k"],
+        "marginal_tokens_per_1k": per_1k["marginal_tokens_per_1k"],
     }
-    if marginal and marginal.get("dialogs"):
-        out["marginal_tokens_per_1k"] = (marginal.get("prompt_tokens", 0) + marginal.get("completion_tokens", 0)) * 1000 / marginal["dialogs"]
-    return out
 
 
 def faithfulness(dialogs: Sequence[Dialog], labels, judge=None) -> dict[str, Any]:
@@ -197,15 +197,18 @@ class Judge:
         self.model, self.thresholds, self.labels, self.ceiling = model, thresholds, labels, ceiling
 
     @classmethod
-    def fit(cls, labels) -> "Judge":
-        """Train on human train, tune on human valid; the ceiling is the judge's micro-F1 on human valid."""
+    def fit(cls, labels, human_train=None) -> "Judge":
+        """Train on human train (``human_train`` when already loaded), tune on human valid; the ceiling is
+        the judge's micro-F1 on human valid."""
         from .corpora import resolve
         from .decision import apply, tune_threshold
         from .examples import Examples
         from .metrics import score
         from .predictors import create
 
-        train, valid = (Examples.from_dialogs(resolve("human", split, labels).dialogs) for split in ("train", "valid"))
+        train_corpus = human_train if human_train is not None else resolve("human", "train", labels)
+        train = Examples.from_dialogs(train_corpus.dialogs)
+        valid = Examples.from_dialogs(resolve("human", "valid", labels).dialogs)
         model = create("tfidf-lr").fit(train, valid, labels, 0)
         proba = model.predict_proba(valid)
         thresholds = tune_threshold(valid.y(labels), proba)
@@ -253,7 +256,7 @@ def report(spec: str, judge: Judge | None = None, human_train=None) -> dict[str,
         f"distinct_1_first_{DISTINCT_SAMPLE}": distinct_n(sample, 1),
         f"distinct_2_first_{DISTINCT_SAMPLE}": distinct_n(sample, 2),
         "near_duplicate_rate": near_duplicate_rate(texts),
-        "faithfulness": faithfulness(dialogs, corpus.labels, judge),
+        "faithfulness": faithfulness(dialogs, corpus.labels, judge or Judge.fit(corpus.labels, human)),
         "throughput": None,
     }
     if folder and (folder / "manifest.json").is_file():

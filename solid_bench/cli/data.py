@@ -179,7 +179,7 @@ def report(
     for spec in specs:  # every spec is checked before the judge is trained
         parse_spec(spec).check()
     human = resolve("human", "train")
-    judge = Judge.fit(human.labels)
+    judge = Judge.fit(human.labels, human)
     results = [make_report(spec, judge=judge, human_train=human) for spec in specs]
     if len(results) == 1:
         result, text = results[0], to_markdown(results[0])
