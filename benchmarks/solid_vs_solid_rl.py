@@ -1,24 +1,33 @@
-"""SOLID against SOLID-RL: cost per ACCEPTED dialog on the same plans, backend and batch size, in one run.
+"""SOLID against SOLID-RL: cost per ACCEPTED dialog on the same plans and machine, in one run.
 
-Both sides get the same plans: the same seeds file (every field filled, so no self-seeding call
-inside the run), the same ``--seed`` (so plan i has the same seed and intent sequence on both
-sides), the same ``transformers`` backend class, batch size, sampling temperature and
-per-utterance token limit, and no cache. SOLID uses the base model (default: the local
-SmolLM2-135M-Instruct) and writes one LLM call per utterance (plus one-off merges of
-multi-intent instructions); SOLID-RL uses the fine-tuned model in ``--model`` and writes each
-whole dialog in one call. Both models are loaded (and warmed up with one short call) before any
-clock starts.
+Each ``--side NAME=METHOD,BACKEND,MODEL[,key=value...]`` is one generator: a method (``solid``
+or ``solid-rl``), a backend and its model, and backend options (``servers=2``, ``parallel=16``,
+``threads=1`` for llama-server; ``batch_size`` for transformers). Every side gets the same plans:
+the same seeds file (every field filled, so no self-seeding call inside the run), the same
+``--seed`` (so plan i has the same seed and intent sequence on every side), the same batch size,
+sampling temperature, per-utterance token limit and retries, and no cache. Each backend is
+started and warmed up with one short call before its clock starts; the sides run one after the
+other, so each has the whole machine.
 
 Reported per side, per accepted dialog: LLM calls, prompt and completion tokens, wall-clock
-seconds of the generation loop, and process CPU seconds (the CPU is shared: CPU seconds are
-the fairer measure of work when other jobs run; wall-clock is what the issue asks). "Writing"
-counts every stage of the run (SOLID: instruction merges and turns; SOLID-RL: dialogs).
-"With seeding" adds the cost of making the seeds the plans use, read from the seeds' folder
-(``seeding.json`` written by ``solid-bench seeds``, or a run folder's ``manifest.json``):
-the per-seed average times the distinct seeds used, the same amount on both sides.
+seconds of the generation loop, and CPU seconds (this process plus, for llama-server, the
+servers' own CPU time read from /proc). "Writing" counts every stage of the run (SOLID:
+instruction merges and turns; SOLID-RL: dialogs). "With seeding" adds the cost of making the
+seeds the plans use, read from the seeds' folder (``seeding.json`` written by ``solid-bench
+seeds``, or a run folder's ``manifest.json``): the per-seed average times the distinct seeds
+used, the same amount on every side. For a SOLID-RL side whose model folder has a
+``training.json``, the making cost (its training corpus's all-in generation cost plus training
+compute) is printed too, with the number of accepted dialogs at which its all-in cost per dialog
+would drop to each SOLID side's.
 
-Run: OMP_NUM_THREADS=1 python benchmarks/solid_vs_solid_rl.py --seeds runs/seeds-new/seeds.jsonl \
-        --model models/solid-rl --n 32 --batch-size 32 --json runs/solid-vs-solid-rl.json
+Ratios are each side's figure over the ``--reference`` side's (default: the first SOLID-RL side).
+
+Run (the issue-13 comparison, every side on llama-server with both cores):
+    OMP_NUM_THREADS=1 python benchmarks/solid_vs_solid_rl.py --seeds SEEDS --n 64 --batch-size 32 --seed 1 \
+        --side solid-qwen=solid,llama-server,qwen2.5-coder-1.5b,servers=2,parallel=16,threads=1 \
+        --side solid-smollm2=solid,llama-server,smollm2-135m,servers=2,parallel=16,threads=1 \
+        --side solid-rl=solid-rl,llama-server,models/solid-rl,servers=2,parallel=16,threads=1 \
+        --json runs/solid-vs-solid-rl.json
 """
 
 from __future__ import annotations
@@ -87,7 +96,7 @@ def _read(path: Path) -> list[dict]:
 
 def per_accepted(side: dict, seeding_share: dict | None) -> dict:
     """Cost per accepted dialog, writing only and with the seeding share added."""
-    a = max(1, side["accepted"])
+    a = side["accepted"]
     row = {f"{k}": side["writing"][k] / a for k in ("llm_calls", "prompt_tokens", "completion_tokens")}
     row["wall_seconds"] = side["wall_seconds"] / a
     row["cpu_seconds"] = side["cpu_seconds"] / a
@@ -99,41 +108,101 @@ def per_accepted(side: dict, seeding_share: dict | None) -> dict:
     return row
 
 
+def parse_side(text: str) -> dict:
+    """``NAME=METHOD,BACKEND,MODEL[,key=value...]`` -> the side's name, method, backend, model and options."""
+    from solid_bench.cli.options import parse_key_values
+
+    name, sep, rest = text.partition("=")
+    parts = rest.split(",")
+    if not sep or len(parts) < 3 or parts[0] not in ("solid", "solid-rl"):
+        raise SystemExit(f"--side {text!r} must look like NAME=METHOD,BACKEND,MODEL[,key=value...] with METHOD solid "
+                         f"or solid-rl, e.g. --side solid-rl=solid-rl,llama-server,models/solid-rl,servers=2.")
+    return {"name": name, "method": parts[0], "backend": parts[1], "model": parts[2],
+            "options": parse_key_values(parts[3:], "--side", "servers=2")}
+
+
+def server_cpu_seconds(llm) -> float:
+    """CPU seconds (user + system) the backend's llama-server processes have used so far; 0 for in-process backends."""
+    import os
+
+    tick = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for server in getattr(llm, "_servers", []) or []:
+        try:
+            fields = Path(f"/proc/{server.proc.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        total += (int(fields[11]) + int(fields[12])) / tick  # utime, stime (fields 14 and 15 of stat)
+    return total
+
+
+def making_cost(model: str) -> dict | None:
+    """A trained generator's making cost from its folder's training.json (None when there is none)."""
+    path = Path(model) / "training.json"
+    if not path.is_file():
+        return None
+    info = json.loads(path.read_text(encoding="utf-8"))
+    return {"cost": info.get("cost"), "made_from": info.get("made_from")}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seeds", required=True, type=Path, help="seeds JSONL with every field filled (plans not used in training)")
-    ap.add_argument("--model", required=True, help="the SOLID-RL model folder (train-generator output)")
-    ap.add_argument("--base-model", default=None, help="SOLID's model (default: the backend's default SmolLM2)")
-    ap.add_argument("--n", type=int, default=32, help="plans, the same on both sides")
+    ap.add_argument("--side", action="append", required=True, type=parse_side,
+                    help="NAME=METHOD,BACKEND,MODEL[,key=value...]; repeat for each generator")
+    ap.add_argument("--reference", default=None, help="the side ratios are taken against (default: the first solid-rl side)")
+    ap.add_argument("--n", type=int, default=32, help="plans, the same on every side")
     ap.add_argument("--batch-size", type=int, default=32)
-    ap.add_argument("--seed", type=int, default=1, help="plan and decoding seed (both sides)")
-    ap.add_argument("--max-new-tokens", type=int, default=80, help="per utterance, both sides")
+    ap.add_argument("--seed", type=int, default=1, help="plan and decoding seed (every side)")
+    ap.add_argument("--max-new-tokens", type=int, default=80, help="per utterance, every side")
     ap.add_argument("--temperature", type=float, default=0.7)
     ap.add_argument("--retries", type=int, default=2, help="retries of a rejected utterance (SOLID) or dialog (SOLID-RL)")
-    ap.add_argument("--keep", type=Path, default=None, help="keep both run folders here (default: a temporary folder)")
+    ap.add_argument("--keep", type=Path, default=None, help="keep the run folders here (default: a temporary folder)")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
+    names = [side["name"] for side in args.side]
+    if len(set(names)) != len(names):
+        raise SystemExit(f"--side names must differ; got {names}.")
+    reference = args.reference or next((s["name"] for s in args.side if s["method"] == "solid-rl"), names[0])
+    if reference not in names:
+        raise SystemExit(f"--reference {reference!r} is not a side; choose one of {names}.")
 
-    import torch
+    from solid_bench.llm import Request
+    from solid_bench.llm.cache import open_backend
 
-    from solid_bench.llm import Request, create_backend
+    try:
+        import torch
 
-    torch.set_num_threads(1)
-    backends = {"solid": create_backend("transformers", args.base_model, batch_size=args.batch_size),
-                "solid-rl": create_backend("transformers", args.model, batch_size=args.batch_size)}
-    for llm in backends.values():  # load and warm up outside the clocks
-        llm.load()
-        llm.complete([Request((("user", "Hi"),), max_new_tokens=4, temperature=0.0)])
+        torch.set_num_threads(1)
+    except ImportError:
+        pass
     root = args.keep or Path(tempfile.mkdtemp(prefix="solid-vs-rl-"))
     if args.keep:
-        for name in backends:
+        for name in names:
             if (root / name).exists():
                 raise SystemExit(f"{root / name} exists; remove it or choose another --keep (the benchmark runs fresh).")
-    sides = {}
+    sides, conditions = {}, {}
     try:
-        for name, llm in backends.items():
-            sides[name] = run_side(name, llm, args.seeds, args.n, args.batch_size, args.seed, args.max_new_tokens,
-                                   args.temperature, root / name, args.retries)
+        for spec in args.side:  # one backend at a time: each side has the whole machine
+            options = dict(spec["options"])
+            if spec["backend"] == "transformers":
+                options.setdefault("batch_size", args.batch_size)
+            llm = open_backend(spec["backend"], spec["model"], cache_path=False, **options)
+            try:
+                if hasattr(llm, "load"):
+                    llm.load()
+                llm.complete([Request((("user", "Hi"),), max_new_tokens=4, temperature=0.0)])  # start and warm up
+                server0 = server_cpu_seconds(llm)
+                side = run_side(spec["method"], llm, args.seeds, args.n, args.batch_size, args.seed,
+                                args.max_new_tokens, args.temperature, root / spec["name"], args.retries)
+                side["server_cpu_seconds"] = server_cpu_seconds(llm) - server0
+                side["cpu_seconds"] += side["server_cpu_seconds"]
+            finally:
+                llm.close()
+            side["backend"], side["options"] = spec["backend"], spec["options"]
+            side["making"] = making_cost(spec["model"]) if spec["method"] == "solid-rl" else None
+            sides[spec["name"]] = side
+            conditions[spec["name"]] = f"{spec['backend']} {json.dumps(spec['options'])}"
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
@@ -142,14 +211,16 @@ def main() -> None:
     share = None
     if seeding["total"] and seeding["seeds_made"]:
         share = {k: v * distinct / seeding["seeds_made"] for k, v in seeding["total"].items()}
-    rows = {name: per_accepted(side, share) for name, side in sides.items()}
+    rows = {name: per_accepted(side, share) for name, side in sides.items() if side["accepted"]}
+    if reference not in rows:
+        raise SystemExit(f"the reference side {reference!r} accepted no dialog, so nothing can be taken per accepted dialog.")
 
-    print(f"same {args.n} plans (seed {args.seed}, {distinct} distinct seeds from {args.seeds}), transformers backend, "
-          f"batch {args.batch_size}, temperature {args.temperature}, {args.max_new_tokens} new tokens per utterance, "
-          f"{args.retries} retries, no cache")
+    print(f"same {args.n} plans (seed {args.seed}, {distinct} distinct seeds from {args.seeds}), batch {args.batch_size}, "
+          f"temperature {args.temperature}, {args.max_new_tokens} new tokens per utterance, {args.retries} retries, no cache")
     for name, side in sides.items():
-        print(f"{name:>8}: {side['accepted']}/{side['plans']} accepted {json.dumps(side['rejected_by_reason'])}, "
-              f"wall {side['wall_seconds']:.1f} s, CPU {side['cpu_seconds']:.1f} s, model {side['model']}")
+        print(f"{name:>14}: {side['accepted']}/{side['plans']} accepted {json.dumps(side['rejected_by_reason'])}, "
+              f"wall {side['wall_seconds']:.1f} s, CPU {side['cpu_seconds']:.1f} s "
+              f"(servers {side['server_cpu_seconds']:.1f}), model {side['model']}, {conditions[name]}")
     head = ["per accepted dialog", "LLM calls", "prompt tok", "completion tok", "wall s", "CPU s",
             "calls +seed", "tokens +seed", "wall s +seed"]
     print("| " + " | ".join(head) + " |")
@@ -159,13 +230,38 @@ def main() -> None:
                    f"{r['wall_seconds+seeding']:.2f}"] if share else ["-", "-", "-"])
         print("| " + " | ".join([name, f"{r['llm_calls']:.2f}", f"{r['prompt_tokens']:.0f}", f"{r['completion_tokens']:.0f}",
                                  f"{r['wall_seconds']:.2f}", f"{r['cpu_seconds']:.2f}", *seeded]) + " |")
-    ratios = {k: rows["solid"][k] / max(1e-12, rows["solid-rl"][k])
-              for k in rows["solid"] if not isinstance(rows["solid"][k], str)}
-    print("SOLID / SOLID-RL per accepted dialog: " + ", ".join(f"{k} {v:.2f}x" for k, v in ratios.items()))
+    ratios = {name: {k: rows[name][k] / max(1e-12, rows[reference][k]) for k in rows[name]}
+              for name in rows if name != reference}
+    for name, ratio in ratios.items():
+        print(f"{name} / {reference} per accepted dialog: " + ", ".join(f"{k} {v:.2f}x" for k, v in ratio.items()))
+    break_even = {}
+    for name, side in sides.items():
+        if name not in rows:
+            continue
+        total = ((side.get("making") or {}).get("cost") or {}).get("total")
+        if not total:
+            continue
+        made_tokens = total.get("prompt_tokens", 0) + total.get("completion_tokens", 0)
+        made_seconds = total.get("seconds", 0.0)
+        print(f"{name}: making cost {made_tokens:,.0f} tokens and {made_seconds / 3600:.2f} h "
+              f"(training corpus all-in + training compute)")
+        r = rows[name]
+        for other, o in rows.items():
+            if other == name or sides[other]["method"] != "solid":  # rows holds sides with accepted dialogs
+                continue
+            tok_gap = (o["prompt_tokens"] + o["completion_tokens"]) - (r["prompt_tokens"] + r["completion_tokens"])
+            sec_gap = o["wall_seconds"] - r["wall_seconds"]
+            n_tok = made_tokens / tok_gap if tok_gap > 0 else None
+            n_sec = made_seconds / sec_gap if sec_gap > 0 else None
+            break_even[f"{name} vs {other}"] = {"tokens": n_tok, "wall_seconds": n_sec}
+            print(f"  all-in per dialog below {other}'s after "
+                  f"{'never' if n_tok is None else f'{n_tok:,.0f}'} accepted dialogs (tokens), "
+                  f"{'never' if n_sec is None else f'{n_sec:,.0f}'} (wall-clock)")
     if args.json:
         args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "sides": sides,
-                                         "seeding": seeding, "seeding_share": share, "distinct_seeds": distinct,
-                                         "per_accepted": rows, "ratios": ratios}, indent=1) + "\n", encoding="utf-8")
+                                         "reference": reference, "seeding": seeding, "seeding_share": share,
+                                         "distinct_seeds": distinct, "per_accepted": rows, "ratios": ratios,
+                                         "break_even": break_even}, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
