@@ -34,7 +34,8 @@ class LLMFewShot(BasePredictor):
     _backend_ = None  # the open backend, made on first use and never pickled
 
     def __init__(self, backend: str = "transformers", model: str | None = None, k: int = 4, max_new_tokens: int = 8,
-                 batch_size: int = 16, base_url: str | None = None, cache: bool = True, dtype: str = "auto"):
+                 batch_size: int = 16, base_url: str | None = None, cache: bool = True, dtype: str = "auto",
+                 options: dict | None = None):
         self.backend = backend
         self.model = model
         self.k = k
@@ -43,6 +44,7 @@ class LLMFewShot(BasePredictor):
         self.base_url = base_url
         self.cache = cache
         self.dtype = dtype  # transformers backend only: "auto", "float32", "bfloat16", ...
+        self.options = dict(options or {})  # more backend options, e.g. llama-server's {servers = 2, parallel = 8}
 
     @property
     def model_id(self) -> str:
@@ -107,6 +109,7 @@ class LLMFewShot(BasePredictor):
         options = {"batch_size": self.batch_size, "dtype": self.dtype} if self.backend == "transformers" else {}
         if self.base_url:
             options["base_url"] = self.base_url
+        options.update(self.options)
         return open_backend(self.backend, self.model, cache_path=None if self.cache else False, **options)
 
     def predict_proba(self, examples) -> np.ndarray:

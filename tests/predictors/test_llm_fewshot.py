@@ -62,3 +62,17 @@ def test_unparseable_answers_are_nan_rows_and_tallied():
     assert (proba[first][:, [MSDIALOG.index("OQ"), MSDIALOG.index("FD")]] == 1).all()
     agent = [i for i, e in enumerate(ex) if e.role == "agent"]
     assert proba[agent].sum() == 6 and (proba[agent][:, MSDIALOG.index("PA")] == 1).all()
+
+
+def test_backend_options_reach_the_backend(monkeypatch):
+    import solid_bench.llm.cache as cache
+
+    seen = {}
+    monkeypatch.setattr(cache, "open_backend", lambda name, model, cache_path, **options: seen.update(
+        name=name, model=model, cache_path=cache_path, options=options))
+    p = create("llm-fewshot", backend="llama-server", model="qwen2.5-coder-1.5b", cache=False,
+               options={"servers": 2, "parallel": 8})
+    p._backend()
+    assert seen == {"name": "llama-server", "model": "qwen2.5-coder-1.5b", "cache_path": False,
+                    "options": {"servers": 2, "parallel": 8}}
+    assert p.model_id == "llama-server:qwen2.5-coder-1.5b"
