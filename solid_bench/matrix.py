@@ -258,8 +258,8 @@ def load_matrix(path: Path) -> Matrix:
     return Matrix(out, tuple(unique.values()), str(config.get("name", path.stem)), store_gold)
 
 
-def _run_one(cell: Cell, out: Path, threads: int | None, store_gold: bool = True) -> str:
-    """Worker entry (also used in-process): run a cell under a per-cell file lock."""
+def _run_one(cell: Cell, out: Path, threads: int | None, store_gold: bool, rerun: bool = False) -> str:
+    """Worker entry (also used in-process): run a cell under a per-cell file lock; ``rerun`` replaces a stale Result."""
     import fcntl
 
     from .runner import run_cell
@@ -276,36 +276,52 @@ def _run_one(cell: Cell, out: Path, threads: int | None, store_gold: bool = True
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path.with_name(f".{path.name}.lock"), "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)  # a second matrix on the same folder waits, then skips
-        if path.exists():
+        if path.exists() and not rerun:
             return "skipped"
-        run_cell(cell, out, store_gold=store_gold)
-    return "done"
+        run_cell(cell, out, force=rerun, store_gold=store_gold)
+    return "rerun" if rerun else "done"
+
+
+def cell_status(matrix: Matrix) -> list[tuple[Cell, str]]:
+    """Each cell with ``todo``, ``done`` or ``stale`` (its Result exists, but a corpus it was run on has changed since)."""
+    from .results import load_result
+    from .runner import stale_reason
+
+    memo: dict = {}
+    out = []
+    for cell in matrix.cells:
+        path = cell.path(matrix.out)
+        if not path.exists():
+            out.append((cell, "todo"))
+        else:
+            out.append((cell, "stale" if stale_reason(cell, load_result(path), memo) else "done"))
+    return out
 
 
 def run_matrix(matrix: Matrix, jobs: int = 1, on_cell: Callable[[Cell, str], None] = lambda c, s: None) -> dict[str, int]:
-    """Run every unfinished cell (``jobs`` processes); returns counts of done/skipped cells."""
+    """Run every unfinished or stale cell (``jobs`` processes); returns counts of done/rerun/skipped cells."""
     from .corpora import resolve
 
-    counts = {"done": 0, "skipped": 0}
+    counts = {"done": 0, "skipped": 0, "rerun": 0}
     todo = []
-    for cell in matrix.cells:
-        if cell.path(matrix.out).exists():
+    for cell, status in cell_status(matrix):
+        if status == "done":
             counts["skipped"] += 1
             on_cell(cell, "skipped")
         else:
-            todo.append(cell)
+            todo.append((cell, status == "stale"))
     # Resolve each training corpus once up front: builds default synthetic corpora sequentially.
-    for spec in sorted({c.train for c in todo}):
+    for spec in sorted({c.train for c, _ in todo}):
         resolve(spec, "train")
     if jobs <= 1:
-        for cell in todo:
-            status = _run_one(cell, matrix.out, None, matrix.store_gold)
+        for cell, rerun in todo:
+            status = _run_one(cell, matrix.out, None, matrix.store_gold, rerun)
             counts[status] += 1
             on_cell(cell, status)
         return counts
     threads = max(1, (os.cpu_count() or 1) // jobs)
     with ProcessPoolExecutor(max_workers=jobs) as pool:
-        futures = {pool.submit(_run_one, cell, matrix.out, threads, matrix.store_gold): cell for cell in todo}
+        futures = {pool.submit(_run_one, cell, matrix.out, threads, matrix.store_gold, rerun): cell for cell, rerun in todo}
         for fut in as_completed(futures):
             status = fut.result()
             counts[status] += 1

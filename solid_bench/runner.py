@@ -124,6 +124,44 @@ def split_no_answer(proba):
     return np.where(np.isnan(proba), 0.0, proba), mask
 
 
+def _schema1_match(result: dict[str, Any], part: str, spec: str, corpus: Corpus, old: str) -> bool:
+    """A Result upgraded from schema 1 keeps a held-out validation corpus's sha256 as schema 1 computed it
+    (with the load-time cost share in each dialog's meta; the upgrade rewrote only the training corpus's)."""
+    if part != "valid" or not (result.get("upgraded") or {}).get("from_schema_version") == 1:
+        return False
+    from .upgrade import schema1_sha256
+
+    return schema1_sha256(result["cell"]["train"], corpus.dialogs) == old
+
+
+def stale_reason(cell: Cell, result: dict[str, Any], memo: dict | None = None) -> str | None:
+    """Why an existing Result no longer answers its cell, or None when it does.
+
+    A Result records the sha256 of its train, valid and test corpora. When a corpus has changed
+    since (a run folder grown or regenerated: ``@N`` samples of it change too), the Result
+    describes data that is gone, and the cell must run again. ``memo`` shares loaded corpora
+    between calls (keyed by spec and split)."""
+    memo = {} if memo is None else memo
+
+    def load(spec: str, split: str, labels=None) -> Corpus:
+        if (spec, split) not in memo:
+            memo[spec, split] = resolve(spec, split, labels) if labels is not None else resolve(spec, split)
+        return memo[spec, split]
+
+    recorded = result.get("corpora") or {}
+    train = load(cell.train, "train")
+    if cell.valid == HOLDOUT:
+        train, valid, _ = split_validation(train, cell.valid, cell.seed)
+    else:
+        valid = load(cell.valid, "valid", train.labels)
+    now = {"train": (cell.train, train), "valid": (cell.valid, valid), "test": (cell.test, load(cell.test, "test", train.labels))}
+    for part, (spec, corpus) in now.items():
+        old = (recorded.get(part) or {}).get("sha256")
+        if old is not None and old != corpus.sha256 and not _schema1_match(result, part, spec, corpus, old):
+            return f"its {part} corpus {spec!r} has changed since it ran (sha256 {old[:12]} then, {corpus.sha256[:12]} now)"
+    return None
+
+
 def run_cell(
     cell: Cell, out_dir: Path, force: bool = False, log: Callable[[str], None] = lambda s: None, store_gold: bool = True
 ) -> dict[str, Any]:
@@ -142,8 +180,12 @@ def run_cell(
 
     path = cell.path(out_dir)
     if path.exists() and not force:
-        log(f"skip (result exists): {path.name}")
-        return load_result(path)
+        existing = load_result(path)
+        why = stale_reason(cell, existing)
+        if why is None:
+            log(f"skip (result exists): {path.name}")
+            return existing
+        log(f"rerun {path.name}: {why}")
 
     check_cell(cell)
     predictor = create(cell.predictor, **cell.params)  # fail fast on an unknown name or bad params
@@ -248,4 +290,4 @@ def cell_summary(result: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-__all__ = ["Cell", "run_cell", "run_cells", "split_validation", "default_valid", "cell_summary", "asdict"]
+__all__ = ["Cell", "run_cell", "stale_reason", "run_cells", "split_validation", "default_valid", "cell_summary", "asdict"]

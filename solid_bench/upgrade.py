@@ -23,7 +23,7 @@ from typing import Any, Callable, Mapping
 from .errors import UserError
 
 
-def _schema1_sha256(spec: str, dialogs) -> str:
+def schema1_sha256(spec: str, dialogs) -> str:
     """The corpus hash as schema 1 computed it: with each synthetic dialog's load-time all-in share in
     its meta, which then was its run's ``manifest.cost.all`` / accepted (no external costs), rounded."""
     from .corpora import resolve
@@ -62,7 +62,7 @@ def _train_corpus(result: Mapping[str, Any], valid: str):
     train = resolve(cell["train"], "train")
     if valid == HOLDOUT:
         train, _, _ = split_validation(train, HOLDOUT, int(cell["seed"]))
-    if _schema1_sha256(cell["train"], train.dialogs) != recorded.get("sha256"):
+    if schema1_sha256(cell["train"], train.dialogs) != recorded.get("sha256"):
         raise UserError(f"training corpus {cell['train']!r} differs from the one the Result was made with (sha256 "
                         f"{str(recorded.get('sha256'))[:12]}); run the upgrade where that corpus is, unchanged.")
     return train

@@ -60,10 +60,59 @@ predictors = ["majority"]
     assert sorted({c.train for c in m.cells}) == ["human@1:balanced", "human@2:balanced"]
     assert len(m.cells) == 4 and m.out == (tmp_path / "r").resolve()
     counts = run_matrix(m)
-    assert counts == {"done": 4, "skipped": 0}
-    assert run_matrix(m) == {"done": 0, "skipped": 4}
+    assert counts == {"done": 4, "skipped": 0, "rerun": 0}
+    assert run_matrix(m) == {"done": 0, "skipped": 4, "rerun": 0}
     r = json.loads(next(m.out.glob("human_1_balanced*.json")).read_text())
     assert r["corpora"]["train"]["n_dialogs"] == 1
+
+
+def _write_synthetic(path: Path, n: int) -> Path:
+    from solid_bench.schema import Dialog, Utterance, dialog_to_json
+
+    dialogs = [Dialog(f"s{i}", "solid", (Utterance("user", f"how do I fix {i}?", ("OQ",)), Utterance("agent", f"try {i}", ("PA",))),
+                      meta={"generator": "solid"}) for i in range(n)]
+    path.write_text("".join(dialog_to_json(d) + "\n" for d in dialogs), encoding="utf-8")
+    return path
+
+
+def test_a_cell_whose_corpus_changed_runs_again(tmp_path, tiny_data, capsys, monkeypatch):
+    from solid_bench.matrix import cell_status
+
+    _write_synthetic(tmp_path / "syn.jsonl", 4)
+    cfg = write(tmp_path / "m.toml", """
+out = "r"
+train = ["syn.jsonl", "syn.jsonl@3", "human"]
+test = ["human"]
+valid = "human"
+seeds = [0]
+predictors = ["majority"]
+[[block]]
+train = ["syn.jsonl"]
+valid = "holdout"
+predictors = ["majority"]
+""")
+    monkeypatch.chdir(tmp_path)  # corpus paths are relative to the working directory
+    m = load_matrix(cfg)
+    assert run_matrix(m) == {"done": 4, "skipped": 0, "rerun": 0}
+    before = {p.name: json.loads(p.read_text())["corpora"]["train"]["sha256"] for p in m.out.glob("*.json")}
+    _write_synthetic(tmp_path / "syn.jsonl", 6)  # the run folder grew: its cells (and its @3 sample) are stale
+    status = {(c.train, c.valid): s for c, s in cell_status(m)}
+    assert status == {("syn.jsonl", "human"): "stale", ("syn.jsonl@3", "human"): "stale", ("human", "human"): "done",
+                      ("syn.jsonl", "holdout"): "stale"}
+    assert main(["matrix", str(cfg), "--dry-run"]) == 0
+    assert sorted(line.split("\t")[0] for line in capsys.readouterr().out.splitlines()) == ["done", "stale", "stale", "stale"]
+    from solid_bench.runner import run_cell
+
+    plain = next(c for c in m.cells if c.train == "syn.jsonl" and c.valid == "human")
+    assert run_cell(plain, m.out)["corpora"]["train"]["n_dialogs"] == 6  # `solid-bench run` reruns a stale cell too
+    assert run_matrix(m) == {"done": 0, "skipped": 2, "rerun": 2}
+    after = {p.name: json.loads(p.read_text()) for p in m.out.glob("*.json")}
+    assert after.keys() == before.keys()  # replaced in place, not added beside
+    changed = [n for n in after if after[n]["corpora"]["train"]["sha256"] != before[n]]
+    assert len(changed) == 3 and all("human" not in n.split("__")[0] for n in changed)
+    grown = [r for r in after.values() if r["cell"]["train"] == "syn.jsonl" and r["cell"]["valid"] == "human"]
+    assert grown[0]["corpora"]["train"]["n_dialogs"] == 6
+    assert run_matrix(m) == {"done": 0, "skipped": 4, "rerun": 0}
 
 
 CONFIG = """

@@ -71,7 +71,7 @@ def test_matrix_store_gold_key_is_validated_and_applied(tiny_data, tmp_path):
     config.write_text('out = "res"\ntrain = ["human"]\nseeds = [0]\nstore_gold = false\npredictors = [{ name = "majority" }]\n')
     m = load_matrix(config)
     assert m.store_gold is False
-    assert run_matrix(m) == {"done": 1, "skipped": 0}
+    assert run_matrix(m) == {"done": 1, "skipped": 0, "rerun": 0}
     (path,) = _files(tmp_path / "res")
     assert "y_true" not in _json(path)["predictions"]
     config.write_text('out = "res"\ntrain = ["human"]\nstore_gold = "no"\npredictors = [{ name = "majority" }]\n')
