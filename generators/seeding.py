@@ -16,7 +16,7 @@ import json
 import random
 import re
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Callable, Iterable, Sequence
 
 from solid_bench.errors import UserError
 from solid_bench.llm.base import Request
@@ -297,8 +297,11 @@ class SelfSeeder:
         append_jsonl(path, records)
         return sum(len(r["entities"]) for r in records)
 
-    def _backgrounds(self) -> list[dict]:
-        """Stage 4: a background per entity (backgrounds.jsonl); N/A answers are kept there, marked."""
+    def _backgrounds(self, enough: Callable[[list[dict]], bool] = lambda backgrounds: False) -> list[dict]:
+        """Stage 4: a background per entity (backgrounds.jsonl), a batch at a time in list order until
+        ``enough(backgrounds so far)``; N/A answers are kept there, marked. Entities listed beyond that wait
+        in entities.jsonl for a later, larger run (a background is a long answer). The stop is checked on
+        what is written, so a run killed mid-stage resumes to the same backgrounds."""
         path = self.folder / "backgrounds.jsonl"
         have = read_jsonl(path)
         known = {(b["entity_name"], b["entity_type"]) for b in have}
@@ -311,6 +314,8 @@ class SelfSeeder:
         # one backend call at a time, each written as it returns: a stage of hours with a large model
         # loses at most one batch when it is killed (each request's seed comes from its key, not its batch)
         for i in range(0, len(ask), self.batch_size):
+            if enough(have + new):
+                break
             chunk = ask[i:i + self.batch_size]
             raws = self._ask("background", [self._req(BACKGROUND.messages(entity_name=e["entity_name"],
                                                                           entity_type=e.get("entity_type") or "thing"),
@@ -333,7 +338,10 @@ class SelfSeeder:
         while len(seeds) < n and rounds < max_rounds:
             rounds += 1
             done = {(s.entity_name, s.entity_type) for s in seeds}
-            backgrounds = self._backgrounds()
+            short = n - len(seeds)
+            backgrounds = self._backgrounds(
+                lambda bgs, done=done, short=short: sum(not b["na"] and (b["entity_name"], b["entity_type"]) not in done
+                                                        for b in bgs) >= short)
             self.stats["na_dropped"] = sum(b["na"] for b in backgrounds)
             pending = [b for b in backgrounds if not b["na"] and (b["entity_name"], b["entity_type"]) not in done]
             if not pending:

@@ -175,3 +175,18 @@ def test_starters_leave_out_foreign_script_and_assistant_replies():
     assert clean_starter("Sure, I'd be happy to help you with that!", "Excel") == ""
     assert clean_starter("My Excel macros stopped working after the update. How do I fix them? Thanks", "Microsoft Excel") == (
         "My Excel macros stopped working after the update. How do I fix them?")
+
+
+def test_backgrounds_are_asked_only_for_the_seeds_still_missing(tmp_path):
+    # entities are listed with a 1.5x margin; a background (a long answer) is asked a batch at a time
+    # only until the usable ones cover the seeds asked for; the rest wait for a larger run
+    backend = FakeBackend()
+    seeder = SelfSeeder(backend, tmp_path, seed=0, batch_size=2)
+    assert len(seeder.run(4)) == 4
+    listed = sum(len(json.loads(line)["entities"]) for line in (tmp_path / "entities.jsonl").read_text().splitlines())
+    asked = len((tmp_path / "backgrounds.jsonl").read_text().splitlines())
+    assert listed > 4 and asked == 4  # two batches of two, no N/A
+    entity_calls = len((tmp_path / "entities.jsonl").read_text().splitlines())
+    assert len(SelfSeeder(FakeBackend(), tmp_path, seed=0, batch_size=2).run(6)) == 6  # a larger run uses the waiting ones
+    assert len((tmp_path / "entities.jsonl").read_text().splitlines()) == entity_calls  # no new names were needed
+    assert len((tmp_path / "backgrounds.jsonl").read_text().splitlines()) == 6
