@@ -4,8 +4,9 @@ Layout::
 
     dialogs.jsonl     accepted dialogs, one per line (appended, flushed and fsync'd per batch)
     rejected.jsonl    rejected plans with their reasons (same)
-    costs.jsonl       one line per backend call batch: stage, calls, tokens, seconds (the cost ledger;
-                      flushed per call, so a killed process loses none of it)
+    costs.jsonl       one line per backend call batch: stage, calls, tokens, seconds, and the answers
+                      it paid for (the cost ledger; flushed per call, so a killed process loses
+                      none of it; see ``Meter``)
     seeds.jsonl, entity_types.json, entities.jsonl, attributes.json, backgrounds.jsonl  (seeding)
     instructions.json merged multi-intent instructions
     manifest.json     config, model, prompt hashes, counts by reason, cost totals per stage
@@ -29,6 +30,12 @@ from solid_bench.outputs import write_json_atomic
 
 MANIFEST_VERSION = 1
 COST_KEYS = ("llm_calls", "cached_calls", "prompt_tokens", "completion_tokens", "seconds")
+#: What a ledger line and a stage total add up: the cost, the tokens the backend computed in this
+#: folder (``spent_tokens``, the budget's measure) and the answers replayed from its own cache.
+LEDGER_KEYS = (*COST_KEYS, "spent_tokens", "replayed_calls")
+#: Hex digits of the answer-cache key a ledger line keeps per paid answer (8 bytes: two keys of
+#: a million-call folder share a prefix with probability about 3e-8).
+PAID_KEY_HEX = 16
 
 
 def iter_jsonl(path: Path, repair: bool = True) -> Iterator[dict]:
@@ -109,7 +116,9 @@ def add_completions(cost: dict, completions: Sequence) -> dict:
     """Add the metered cost of ``completions`` into ``cost`` (in place) and return it.
 
     A cache hit costs what the call that produced it cost (its ``original_seconds``), so a
-    rerun from the cache reports the same generation cost as the run that filled it."""
+    dialog's own cost is the same whether its answers came from the backend or the cache. The
+    run's ledger (``Meter``) counts a hit at that cost only when the folder has not paid for the
+    answer yet."""
     for c in completions:
         cached = bool(c.cached)
         cost["llm_calls"] += 1
@@ -120,27 +129,91 @@ def add_completions(cost: dict, completions: Sequence) -> dict:
     return cost
 
 
+def paid_key(completion) -> str | None:
+    """The first PAID_KEY_HEX hex digits of a completion's answer-cache key; None when no cache
+    answered it (``CachedBackend`` sets ``meta["cache_key"]`` on hits and misses alike)."""
+    key = (completion.meta or {}).get("cache_key")
+    return key[:PAID_KEY_HEX] if key else None
+
+
+class PaidKeys:
+    """A set of 8-byte keys in compact form: packed into 4,096 byte strings by their first 12
+    bits. 8 bytes a key (a Python set of ints takes about 90), no rehash spikes; a lookup scans
+    one string (a 375,000-call folder: 92 keys, under a microsecond or two). ``add`` does not
+    look for the key first: a key added twice takes 16 bytes and is still found."""
+
+    def __init__(self) -> None:
+        self._buckets: list[bytearray | None] = [None] * 4096
+
+    def add(self, key: bytes) -> None:
+        """Add an 8-byte key."""
+        slot = key[0] << 4 | key[1] >> 4
+        bucket = self._buckets[slot]
+        if bucket is None:
+            bucket = self._buckets[slot] = bytearray()
+        bucket += key
+
+    def __contains__(self, key: bytes) -> bool:
+        bucket = self._buckets[key[0] << 4 | key[1] >> 4]
+        if bucket is None:
+            return False
+        at = bucket.find(key)
+        while at >= 0:  # a match must start on a key boundary
+            if not at & 7:
+                return True
+            at = bucket.find(key, at + 1)
+        return False
+
+    def nbytes(self) -> int:
+        """Bytes of keys held (what memory grows by, beside 4,096 small byte strings)."""
+        return sum(len(b) for b in self._buckets if b is not None)
+
+
 class Meter:
-    """Cost totals per stage, backed by the run folder's ``costs.jsonl`` ledger (survives kills)."""
+    """Cost totals per stage, backed by the run folder's ``costs.jsonl`` ledger (survives kills).
+
+    The ledger counts each answer once per folder. A line lists the answers it paid for
+    (``paid``: the first 16 hex digits of each answer's cache key, when a cache answered). A
+    cache hit on an answer the ledger already paid for (a resume re-asking the calls whose
+    outcomes a kill lost, or a request repeated within the run) is a replay: it adds to
+    ``replayed_calls`` and nothing else (no calls, tokens or seconds). A hit the ledger has not
+    paid for (a copied or shared cache, a line lost in a kill) counts once at its original cost,
+    as ``cached_calls`` too, and is paid from then on. A miss always counts: the backend computed
+    it. Lines written before ``paid`` existed count as they are."""
 
     def __init__(self, ledger: Path | None = None):
         self.ledger = Path(ledger) if ledger else None
         self.stages: dict[str, dict] = {}
+        self.paid = PaidKeys()
         for rec in iter_jsonl(self.ledger) if self.ledger else ():
             self._add(rec["stage"], rec)
+            for key in rec.get("paid", ()):
+                self.paid.add(bytes.fromhex(key))
 
     def _add(self, stage: str, rec: dict) -> None:
-        tot = self.stages.setdefault(stage, empty_cost())
-        for k in COST_KEYS:
+        tot = self.stages.setdefault(stage, dict.fromkeys(LEDGER_KEYS, 0))
+        for k in LEDGER_KEYS:
             tot[k] += rec.get(k, 0)
 
     def add(self, stage: str, completions: Sequence) -> dict:
-        """Record one backend call batch of ``stage``; returns its cost."""
-        rec = add_completions(empty_cost(), completions)
-        uncached = [c for c in completions if not c.cached]
-        rec["spent_tokens"] = sum(c.prompt_tokens + c.completion_tokens for c in uncached)
+        """Record one backend call batch of ``stage``; returns its ledger line."""
+        counted, paid, replayed = [], [], 0
+        for c in completions:
+            key = paid_key(c)
+            if key is not None:
+                packed = bytes.fromhex(key)
+                if c.cached and packed in self.paid:
+                    replayed += 1
+                    continue
+                self.paid.add(packed)
+                paid.append(key)
+            counted.append(c)
+        rec = add_completions(empty_cost(), counted)
+        rec["spent_tokens"] = sum(c.prompt_tokens + c.completion_tokens for c in completions if not c.cached)
+        rec["replayed_calls"] = replayed
         self._add(stage, rec)
-        self.stages[stage]["spent_tokens"] = self.stages[stage].get("spent_tokens", 0) + rec["spent_tokens"]
+        if paid:
+            rec["paid"] = paid
         if self.ledger:  # one line per backend call: flushed, not fsync'd (a fsync each step stalls the batch)
             append_jsonl(self.ledger, [{"stage": stage, **rec}], durable=False)
         return rec
@@ -148,16 +221,12 @@ class Meter:
     @property
     def spent_tokens(self) -> int:
         """Prompt + completion tokens actually computed (cache hits excluded), all stages, all sessions."""
-        return int(sum(s.get("spent_tokens", 0) for s in self.stages.values()))
+        return int(sum(s["spent_tokens"] for s in self.stages.values()))
 
     def totals(self) -> dict[str, dict]:
-        """Per-stage totals plus an ``all`` row."""
+        """Per-stage totals (LEDGER_KEYS) plus an ``all`` row."""
         out = {k: dict(v) for k, v in sorted(self.stages.items())}
-        allrow: dict[str, float] = {}
-        for v in out.values():
-            for k, x in v.items():
-                allrow[k] = allrow.get(k, 0) + x
-        out["all"] = allrow
+        out["all"] = {k: sum(v[k] for v in out.values()) for k in LEDGER_KEYS}
         return out
 
 

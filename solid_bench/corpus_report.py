@@ -22,8 +22,10 @@
   seeding, instruction merging, turns, retries, rejected plans) over its accepted dialogs.
   ``seconds`` is the sum of the backend calls' wall-clock time (SOLID's stages and steps call the
   backend one batch at a time, so this is the time spent generating; a cache hit counts the
-  seconds of the call that filled it). From it: accepted dialogs per hour, prompt + completion
-  tokens per second and completion tokens per second, LLM calls per accepted dialog, and all-in
+  seconds of the call that filled it, once: the ledger counts each answer once per folder, so a
+  resume's replays from the folder's own cache count nothing, ``runfolder.Meter``). From it:
+  accepted dialogs per hour, prompt + completion tokens per second and completion tokens per
+  second, LLM calls (answers paid for) per accepted dialog, and all-in
   tokens and seconds per 1,000 accepted dialogs; the marginal tokens per 1,000 (the accepted
   dialogs' own calls) stand beside them.
 * ``faithfulness``: micro-F1 of the corpus's own labels against a judge: tfidf-lr trained on

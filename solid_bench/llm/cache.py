@@ -2,7 +2,10 @@
 
 Hits come back with ``cached=True`` and ``seconds=0``; their original cost stays in
 ``meta["original_seconds"]`` (token counts are kept as first metered), so cost accounting can
-count either what a run spent or what it would have cost. Only misses go to the wrapped backend,
+count either what a run spent or what it would have cost. Every completion that passes through,
+hit or miss, carries its request's key in ``meta["cache_key"]`` (not stored: the key is the row's
+primary key), so a run folder's cost ledger can tell an answer it already paid for from one it
+has not (``generators/runfolder.Meter``). Only misses go to the wrapped backend,
 in one batch, in request order; a request repeated inside one batch is sent once. Several
 processes may share one file (WAL journal, busy timeout, INSERT OR IGNORE). The key is built
 from ``backend.model_id`` and the request only, so no API key or URL ever enters it.
@@ -14,6 +17,7 @@ import json
 import os
 import sqlite3
 import threading
+from dataclasses import replace
 from pathlib import Path
 from typing import Sequence
 
@@ -69,7 +73,7 @@ class CachedBackend:
                 part,
             ).fetchall()
             for key, text, pt, ct, sec, reason, meta in rows:
-                meta = {**json.loads(meta), "original_seconds": sec}
+                meta = {**json.loads(meta), "original_seconds": sec, "cache_key": key}
                 found[key] = Completion(text, pt, ct, 0.0, cached=True, finish_reason=reason, meta=meta)
         return found
 
@@ -114,8 +118,8 @@ class CachedBackend:
             if k in fresh:
                 c = fresh.pop(k)  # first occurrence is the real call; repeats below read as hits
                 found[k] = Completion(c.text, c.prompt_tokens, c.completion_tokens, 0.0, True, c.finish_reason,
-                                      {**c.meta, "original_seconds": c.seconds})
-                out.append(c)
+                                      {**c.meta, "original_seconds": c.seconds, "cache_key": k})
+                out.append(replace(c, meta={**c.meta, "cache_key": k}))  # after _store: the key is not stored twice
                 self.misses += 1
             else:
                 out.append(found[k])

@@ -1,4 +1,4 @@
-"""`solid-bench generate`: CLI, kill -9 and resume (every plan id exactly once), Ctrl-C, datasets."""
+"""`solid-bench generate`: CLI, kill -9 and resume (every plan id and every call exactly once), Ctrl-C, datasets."""
 
 from __future__ import annotations
 
@@ -56,10 +56,10 @@ def test_user_errors_exit_2(tiny_data, tmp_path, capsys):
     assert not (tmp_path / "r").exists()  # no partial run folder after a user error
 
 
-def _wait_for_lines(path, k, proc, timeout=60):
+def _wait_for_lines(path, k, proc, timeout=60, containing=""):
     start = time.time()
     while time.time() - start < timeout:
-        if path.exists() and len(path.read_text().splitlines()) >= k:
+        if path.exists() and sum(containing in line for line in path.read_text().splitlines()) >= k:
             return True
         if proc.poll() is not None:
             return False
@@ -73,7 +73,8 @@ def test_kill_9_then_rerun_holds_every_plan_exactly_once(tiny_data, tmp_path):
     cmd = _cmd(out, 12, "-o", "delay=0.15")
     proc = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        assert _wait_for_lines(out / "costs.jsonl", 12, proc), "the run should be generating dialogs by now"
+        # killed once three dialog-turn batches are in the ledger: dialogs in flight have turns to lose
+        assert _wait_for_lines(out / "costs.jsonl", 3, proc, containing='"stage":"turns"'), "the run should be generating dialogs by now"
         os.kill(proc.pid, signal.SIGKILL)
     finally:
         proc.wait(timeout=30)
@@ -85,7 +86,15 @@ def test_kill_9_then_rerun_holds_every_plan_exactly_once(tiny_data, tmp_path):
     ids = _ids(out)
     assert sorted(ids) == [f"plan-{i:06d}" for i in range(12)]
     assert set(partial) <= set(ids)
-    assert json.loads((out / "manifest.json").read_text())["status"] == "complete"
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["status"] == "complete"
+    # the calls of the dialogs the kill lost were asked again, from the folder's own cache: the
+    # ledger counts them once, so the run costs what the same run uninterrupted does
+    plain = tmp_path / "plain"
+    assert main(["generate", "--backend", "fake", "--n", "12", "--batch-size", "2", "--out", str(plain)]) == 0
+    want = json.loads((plain / "manifest.json").read_text())["cost"]["all"]
+    for k in ("llm_calls", "prompt_tokens", "completion_tokens"):
+        assert manifest["cost"]["all"][k] == want[k], k
 
 
 def test_ctrl_c_says_how_to_resume(tiny_data, tmp_path):

@@ -1,8 +1,10 @@
-"""Run folder: torn-line repair, resume without duplicates or losses, budget stop, dry-run estimate."""
+"""Run folder: torn-line repair, resume without duplicates or losses, budget stop, dry-run estimate,
+and a cost ledger that counts each answer once per folder."""
 
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -11,6 +13,8 @@ from solid_bench.generators.pipeline import GenerationConfig, estimate, run_gene
 from solid_bench.generators.prompts import template_hashes
 from solid_bench.generators.runfolder import Meter, RunFolder, append_jsonl, read_jsonl
 from solid_bench.llm.backends.fake import FakeBackend
+from solid_bench.llm.base import Completion
+from solid_bench.llm.cache import CachedBackend
 
 
 def _lines(path):
@@ -189,3 +193,86 @@ def test_plan_ids_are_a_compact_exact_set():
         many.add(f"plan-{i:06d}")
     assert len(many) == 100_000 and "plan-099999" in many and "plan-100000" not in many
     assert sum(len(b) for b in many._bits.values()) == 12_500  # one bit per plan
+
+
+def _answer(digit: str, prompt: int, completion: int, seconds: float, cached: bool = False) -> Completion:
+    """A completion as CachedBackend returns it: key ``digit`` x 64; a hit has seconds 0 and its original ones in meta."""
+    meta = {"cache_key": digit * 64}
+    if cached:
+        return Completion("x", prompt, completion, 0.0, True, "stop", {**meta, "original_seconds": seconds})
+    return Completion("x", prompt, completion, seconds, False, "stop", meta)
+
+
+def _cost(calls, cached, prompt, completion, seconds, spent, replayed):
+    return {"llm_calls": calls, "cached_calls": cached, "prompt_tokens": prompt, "completion_tokens": completion,
+            "seconds": seconds, "spent_tokens": spent, "replayed_calls": replayed}
+
+
+def test_a_resume_counts_an_answer_it_replays_from_its_own_cache_once(tmp_path):
+    ledger = tmp_path / "costs.jsonl"
+    Meter(ledger).add("turns", [_answer("a", 10, 5, 1.0), _answer("b", 20, 4, 2.0)])
+    # killed here: both dialogs were lost, the ledger line was not; the resume asks "a" again
+    resumed = Meter(ledger)
+    line = resumed.add("turns", [_answer("a", 10, 5, 1.0, cached=True), _answer("c", 30, 6, 3.0)])
+    assert line == _cost(1, 0, 30, 6, 3.0, 36, 1) | {"paid": ["c" * 16]}
+    assert resumed.totals()["all"] == _cost(3, 0, 60, 15, 6.0, 75, 1)
+    assert Meter(ledger).totals() == resumed.totals()  # read back from the ledger: the same
+
+
+def test_a_hit_the_folder_has_not_paid_for_counts_once_at_its_original_cost(tmp_path):
+    meter = Meter(tmp_path / "costs.jsonl")  # a new folder whose cache was copied from another run
+    line = meter.add("turns", [_answer("a", 10, 5, 1.0, True), _answer("a", 10, 5, 1.0, True), _answer("b", 20, 4, 2.0, True)])
+    assert line == _cost(2, 2, 30, 9, 3.0, 0, 1) | {"paid": ["a" * 16, "b" * 16]}
+    assert meter.add("background", [_answer("b", 20, 4, 2.0, True)]) == _cost(0, 0, 0, 0, 0.0, 0, 1)
+    assert meter.add("background", [_answer("b", 20, 4, 2.5)])["llm_calls"] == 1  # computed again: a real cost
+    assert meter.totals()["all"] == _cost(3, 2, 50, 13, 5.5, 24, 2)
+
+
+def test_old_ledger_lines_load_as_they_were_counted(tmp_path):
+    ledger = tmp_path / "costs.jsonl"
+    ledger.write_text(
+        '{"stage":"seeding.starter","llm_calls":4,"cached_calls":0,"prompt_tokens":100,"completion_tokens":40,'
+        '"seconds":8.0,"spent_tokens":140}\n'
+        '{"stage":"turns","llm_calls":2,"cached_calls":2,"prompt_tokens":50,"completion_tokens":10,"seconds":3.0,'
+        '"spent_tokens":0}\n'
+        '{"stage":"turns","llm_calls":1,"cached_calls":0,"prompt_tokens":7,"completion_tokens":3,"seconds":1.0}\n')
+    meter = Meter(ledger)
+    assert meter.totals() == {"seeding.starter": _cost(4, 0, 100, 40, 8.0, 140, 0), "turns": _cost(3, 2, 57, 13, 4.0, 0, 0),
+                              "all": _cost(7, 2, 157, 53, 12.0, 140, 0)}
+    assert meter.spent_tokens == 140  # earlier sessions count towards --budget-tokens
+    assert meter.add("turns", [_answer("a", 10, 5, 1.0, True)])["llm_calls"] == 1  # old lines name no answer
+
+
+def _cached_run(out, tiny_train, backend):
+    config = GenerationConfig(out=str(out), n=12, backend="fake", batch_size=3)
+    cache = CachedBackend(backend, out / "llm-cache.sqlite")
+    try:
+        return run_generation(config, train=tiny_train, backend=cache, log=lambda m: None)
+    finally:
+        cache.close()  # the last connection's close moves the WAL into the file (copied below)
+
+
+def test_an_interrupted_run_resumed_from_its_cache_costs_what_an_uninterrupted_one_does(tmp_path, tiny_train):
+    want = _cached_run(tmp_path / "plain", tiny_train, FakeBackend())["cost"]["all"]
+    out = tmp_path / "run"
+    with pytest.raises(KeyboardInterrupt):  # the dialogs in flight are lost; their calls are in the ledger and cache
+        _cached_run(out, tiny_train, _Interrupting(at=8))
+    lost = 12 - len(_plan_ids(out))
+    got = _cached_run(out, tiny_train, FakeBackend())["cost"]["all"]
+    for k in ("llm_calls", "cached_calls", "prompt_tokens", "completion_tokens", "spent_tokens"):
+        assert got[k] == want[k], k
+    assert want["llm_calls"] > 0 and want["cached_calls"] == 0
+    assert lost > 0 and got["replayed_calls"] > want["replayed_calls"]  # the lost dialogs' calls, asked again
+
+
+def test_a_new_folder_filled_from_a_copied_cache_counts_the_original_cost_once(tmp_path, tiny_train):
+    want = _cached_run(tmp_path / "plain", tiny_train, FakeBackend())["cost"]["all"]
+    (tmp_path / "copy").mkdir()
+    shutil.copy(tmp_path / "plain" / "llm-cache.sqlite", tmp_path / "copy" / "llm-cache.sqlite")
+    backend = FakeBackend()
+    got = _cached_run(tmp_path / "copy", tiny_train, backend)["cost"]["all"]
+    assert backend.calls == 0  # every answer came from the copied cache
+    for k in ("llm_calls", "prompt_tokens", "completion_tokens", "replayed_calls"):
+        assert got[k] == want[k], k
+    assert got["seconds"] == pytest.approx(want["seconds"], rel=1e-9)
+    assert (got["cached_calls"], got["spent_tokens"]) == (want["llm_calls"], 0)

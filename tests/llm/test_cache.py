@@ -49,6 +49,18 @@ def test_hits_are_cached_and_only_misses_are_sent_in_order(tmp_path):
     assert (cache.hits, cache.misses) == (2, 4)
 
 
+
+def test_every_answer_carries_its_key_and_the_key_is_not_stored_twice(tmp_path):
+    inner = Counting()
+    cache = CachedBackend(inner, tmp_path / "c.sqlite")
+    miss, repeat = cache.complete([req("a"), req("a")])
+    hit = cache.complete([req("a")])[0]
+    key = req("a").cache_key("counting-v1")
+    assert miss.meta == {"n": 1, "cache_key": key} and not miss.cached  # only the key is added to a miss
+    assert repeat.meta == hit.meta == {"n": 1, "original_seconds": 0.5, "cache_key": key} and hit.cached
+    with sqlite3.connect(tmp_path / "c.sqlite") as db:
+        assert db.execute("SELECT key, meta FROM completions").fetchall() == [(key, '{"n": 1}')]
+
 def test_all_hits_send_nothing_and_duplicates_are_sent_once(tmp_path):
     inner = Counting()
     cache = CachedBackend(inner, tmp_path / "c.sqlite")
