@@ -76,6 +76,10 @@ def test_killed_and_resumed_through_faulty_servers(tiny_data, tmp_path):
     assert SECRET not in done.stdout + done.stderr
     # seeds derive from plan id, utterance and attempt: the killed run wrote what an uninterrupted one writes
     assert _generated(killed) == _generated(plain)
+    # and it costs what an uninterrupted one costs: the resume's replays from its own cache count nothing
+    paid = {out: {k: json.loads((out / "manifest.json").read_text())["cost"]["all"][k]
+                  for k in ("llm_calls", "prompt_tokens", "completion_tokens")} for out in (killed, plain)}
+    assert paid[killed] == paid[plain]
 
 
 def test_every_turn_of_a_solid_dialog_prefers_the_same_server(tmp_path):
