@@ -138,9 +138,10 @@ def paid_key(completion) -> str | None:
 
 class PaidKeys:
     """A set of 8-byte keys in compact form: packed into 4,096 byte strings by their first 12
-    bits. 8 bytes a key (a Python set of ints takes about 90), no rehash spikes; a lookup scans
-    one string (a 375,000-call folder: 92 keys, under a microsecond or two). ``add`` does not
-    look for the key first: a key added twice takes 16 bytes and is still found."""
+    bits. 8 bytes a key (a Python set of ints takes about 90: 33 MB for the 375,000 calls of a
+    100,000-plan run, against 3.3 MB here), no rehash spikes; a lookup scans one string (92 keys
+    at that size; 3.6 CPU µs a lookup on the shared 2-core machine). ``add`` does not look for
+    the key first: a key added twice takes 16 bytes and is still found."""
 
     def __init__(self) -> None:
         self._buckets: list[bytearray | None] = [None] * 4096

@@ -276,3 +276,24 @@ def test_a_new_folder_filled_from_a_copied_cache_counts_the_original_cost_once(t
         assert got[k] == want[k], k
     assert got["seconds"] == pytest.approx(want["seconds"], rel=1e-9)
     assert (got["cached_calls"], got["spent_tokens"]) == (want["llm_calls"], 0)
+
+
+def test_paid_keys_are_a_compact_exact_set():
+    from solid_bench.generators.runfolder import PaidKeys
+
+    keys = PaidKeys()
+    held = [i.to_bytes(8, "big") for i in (0, 1, 2**64 - 1, 0x0123456789ABCDEF)]
+    for key in held:
+        keys.add(key)
+    assert all(key in keys for key in held)
+    assert (2).to_bytes(8, "big") not in keys and (0x0123456789ABCDEE).to_bytes(8, "big") not in keys
+    shifted = PaidKeys()  # a key found only across two held keys' boundary is not held
+    shifted.add(bytes.fromhex("00000000000000aa"))
+    shifted.add(bytes.fromhex("0000000000000000"))
+    assert bytes.fromhex("000000aa00000000") not in shifted and bytes.fromhex("00000000000000aa") in shifted
+    many = PaidKeys()
+    for i in range(100_000):
+        many.add((i * 0x9E3779B97F4A7C15 % 2**64).to_bytes(8, "big"))
+    assert many.nbytes() == 800_000  # 8 bytes a key
+    assert (99_999 * 0x9E3779B97F4A7C15 % 2**64).to_bytes(8, "big") in many
+    assert (100_000 * 0x9E3779B97F4A7C15 % 2**64).to_bytes(8, "big") not in many
