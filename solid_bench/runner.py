@@ -24,6 +24,7 @@ from typing import Any, Callable
 from .corpora import Corpus, resolve
 from .errors import UserError
 from .results import SCHEMA_VERSION, config_hash, environment, label_strings, result_path, write_result
+from .schema import MSDIALOG
 
 HUMAN_VALID = "human"
 HOLDOUT = "holdout"
@@ -143,13 +144,14 @@ def stale_reason(cell: Cell, result: dict[str, Any], memo: dict | None = None) -
     between calls (keyed by spec and split)."""
     memo = {} if memo is None else memo
 
-    def load(spec: str, split: str, labels=None) -> Corpus:
-        if (spec, split) not in memo:
-            memo[spec, split] = resolve(spec, split, labels) if labels is not None else resolve(spec, split)
-        return memo[spec, split]
+    def load(spec: str, split: str, labels=None, sample_seed: int = 0) -> Corpus:
+        key = (spec, split, sample_seed if "@" in spec else 0)
+        if key not in memo:
+            memo[key] = resolve(spec, split, labels if labels is not None else MSDIALOG, sample_seed=sample_seed)
+        return memo[key]
 
     recorded = result.get("corpora") or {}
-    train = load(cell.train, "train")
+    train = load(cell.train, "train", sample_seed=cell.seed)
     if cell.valid == HOLDOUT:
         train, valid, _ = split_validation(train, cell.valid, cell.seed)
     else:
@@ -189,7 +191,7 @@ def run_cell(
 
     check_cell(cell)
     predictor = create(cell.predictor, **cell.params)  # fail fast on an unknown name or bad params
-    train = resolve(cell.train, "train")
+    train = resolve(cell.train, "train", sample_seed=cell.seed)  # '@N': each seed trains on its own sample
     test = resolve(cell.test, "test", train.labels)
     train, valid, valid_how = split_validation(train, cell.valid, cell.seed)
     log(f"corpora loaded: train={cell.train} ({train.n_dialogs} dialogs), test={cell.test} ({test.n_dialogs} dialogs)")

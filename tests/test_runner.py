@@ -118,3 +118,19 @@ def test_cli_run_missing_data_folder_exits_2(tmp_path, monkeypatch, capsys):
     err = capsys.readouterr().err
     assert "SOLID_BENCH_DATA" in err and "Traceback" not in err
     assert not (tmp_path / "r").exists()
+
+
+def test_each_seed_trains_on_its_own_sample(tmp_path, tiny_data, monkeypatch):
+    # '@N' in a cell is drawn with the cell's seed: three seeds are three samples (replicates of the
+    # data draw), not one sample three times; rerunning a seed draws the same sample
+    monkeypatch.chdir(tmp_path)
+    dialogs = [Dialog(f"s{i}", "solid", (Utterance("user", f"question {i}?", ("OQ",)), Utterance("agent", f"answer {i}", ("PA",))),
+                      meta={"generator": "solid"}) for i in range(20)]
+    (tmp_path / "syn.jsonl").write_text("\n".join(dialog_to_json(d) for d in dialogs) + "\n")
+    out = tmp_path / "results"
+    shas = [run_cell(Cell("syn.jsonl@10", "human", "majority", s), out)["corpora"]["train"]["sha256"] for s in (0, 1, 2)]
+    assert len(set(shas)) == 3
+    assert shas[1] == resolve("syn.jsonl@10", "train", sample_seed=1).sha256
+    assert run_cell(Cell("syn.jsonl@10", "human", "majority", 1), out)["corpora"]["train"]["sha256"] == shas[1]  # skipped
+    whole = [run_cell(Cell("syn.jsonl", "human", "majority", s), out)["corpora"]["train"]["sha256"] for s in (0, 1)]
+    assert whole[0] == whole[1]  # no '@': every seed trains on the whole corpus
