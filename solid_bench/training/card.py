@@ -68,6 +68,16 @@ def render_card(info: dict) -> str:
                   f"- training compute: {cost['compute_seconds']:,.0f} s (every run of train-generator on this folder)",
                   f"- total carried into the manifest of each corpus it generates: {total['prompt_tokens'] + total['completion_tokens']:,} "
                   f"tokens, {total['seconds']:,.0f} s"]
+    gguf = info.get("gguf")
+    if gguf:
+        lines += ["", "## llama.cpp"]
+        if gguf.get("file"):
+            kinds = ", ".join(f"{n} {t}" for t, n in gguf["tensor_types"].items())
+            lines += [f"- `{gguf['file']}`: these weights laid out as `{gguf['base_gguf']}`, {gguf['types']} types "
+                      f"({kinds} tensors; {gguf['bytes'] / 1e6:,.1f} MB)",
+                      "- `solid-bench generate --method solid-rl --backend llama-server --model <this folder>` runs on it"]
+        else:
+            lines.append(f"- no model.gguf: {gguf['skipped']}")
     env = info.get("environment", {})
     lines += ["", "## Run", f"- device: {info['device']}, total time {info['seconds']:.1f} s",
               "- versions: " + ", ".join(f"{k} {v}" for k, v in sorted(env.items())), ""]

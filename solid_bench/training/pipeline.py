@@ -3,6 +3,8 @@
 Output folder layout::
 
     OUT/                  the final model (transformers folder) + README.md (model card) + training.json
+    OUT/model.gguf        the same weights for llama.cpp (llama-server, llama-cpp backends), laid out as the
+                          base model's GGUF (when the base is a named local model; see llm/gguf_export.py)
     OUT/stages/sft/       SFT checkpoints while training, final/ when done (kept: the SFT-only model)
     OUT/stages/dpo/       pairs.jsonl (cached DPO pairs), checkpoints, final/
 
@@ -20,6 +22,7 @@ includes the generator's own making.
 from __future__ import annotations
 
 import shutil
+import sys
 import time
 from dataclasses import replace
 from pathlib import Path
@@ -110,6 +113,32 @@ def made_from(base: str | None, corpus) -> dict:
             "training_corpus_spec": corpus.spec}
 
 
+def _base_folder(base: str | None) -> str:
+    """The model folder (or hub id) training starts from: a named local model (None: the default) is its
+    transformers conversion, made once from its GGUF."""
+    from ..llm.local_models import MODELS, default_model_path
+
+    if base is None:
+        return str(default_model_path())
+    return str(MODELS.get(base).transformers_path()) if base in MODELS.names() else base
+
+
+def write_model_gguf(out: Path, base: str | None) -> dict:
+    """Write ``out/model.gguf`` (for the llama.cpp backends) unless a finished run already did; its record
+    for training.json, or why none was written."""
+    from ..llm.gguf_export import GGUF_FILE, base_gguf, export_gguf
+
+    previous = load_json(out / "training.json").get("gguf") if (out / "training.json").is_file() else None
+    if (out / GGUF_FILE).is_file() and previous and previous.get("file"):
+        return previous
+    source, why = base_gguf(base)
+    if source is None:
+        print(f"[train-generator] no {GGUF_FILE}: {why}; the model runs on the transformers backend", file=sys.stderr)
+        return {"file": None, "skipped": why}
+    print(f"[train-generator] writing {out / GGUF_FILE} (laid out as {source.name})", file=sys.stderr, flush=True)
+    return export_gguf(out, source, out / GGUF_FILE, "auto")
+
+
 def train_generator(cfg: TrainConfig) -> dict:
     """Train a SOLID-RL generator as ``cfg`` says; returns the training.json record."""
     t0 = time.perf_counter()
@@ -138,12 +167,7 @@ def _train(cfg: TrainConfig, t0: float) -> dict:
     if len(dialogs) < 2:
         raise UserError(f"{cfg.source!r} holds {len(dialogs)} dialog(s); SOLID-RL training needs at least 2.")
     _check_same_config(out, cfg)
-    if cfg.base is None:
-        from ..llm.local_models import default_model_path
-
-        base = str(default_model_path())
-    else:
-        base = cfg.base
+    base = _base_folder(cfg.base)
     settings = bands = None
     if cfg.lmq:
         settings = LMQSettings(cfg.lmq_threshold, cfg.lmq_high_weight, cfg.lmq_low_weight)
@@ -170,6 +194,7 @@ def _train(cfg: TrainConfig, t0: float) -> dict:
         _drop_checkpoints(stages_dir / "dpo")
         pairs_info = {"n": len(pairs), "n_parse_ok": sum(p["model_output_parse"] == "ok" for p in pairs)}
     _publish(Path(stages[-1]["final"]), out)
+    gguf = write_model_gguf(out, cfg.base)
     tags = [r["tag"] for r in train_r]
     p = precision()
     info = {
@@ -193,6 +218,7 @@ def _train(cfg: TrainConfig, t0: float) -> dict:
         "stages": [{k: v for k, v in s.items() if not k.endswith("_by_step")} for s in stages],
         "loss_curves": {s["stage"]: {"train": s["train_loss_by_step"], "valid": s["eval_loss_by_step"]} for s in stages},
         "pairs": pairs_info,
+        "gguf": gguf,
         "device": describe(p),
         "environment": _versions(),
         "seconds": time.perf_counter() - t0,

@@ -34,7 +34,9 @@ def test_model_id_and_errors(gguf_path, tmp_path, monkeypatch):
     pytest.importorskip("llama_cpp")
     a = create_backend("llama-cpp", model=str(gguf_path)).model_id
     assert a.startswith("llama-cpp:SmolLM2-135M-Instruct.Q4_1.gguf@sha256:") and a == create_backend("llama-cpp").model_id
-    with pytest.raises(UserError, match="needs a .gguf file"):
+    with pytest.raises(UserError, match="needs a .gguf file, a model folder holding model.gguf"):
+        create_backend("llama-cpp", model=str(tmp_path / "model.bin"))
+    with pytest.raises(UserError, match="llama-cpp backend needs a GGUF but the folder .* holds no model.gguf"):
         create_backend("llama-cpp", model=str(tmp_path))
     cls = BACKENDS.get("llama-cpp")
     monkeypatch.setattr(cls, "is_available", classmethod(lambda c: False))

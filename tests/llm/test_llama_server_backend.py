@@ -50,7 +50,9 @@ def test_bad_options_and_missing_binary_are_user_errors(gguf_path, tmp_path, mon
         create_backend("llama-server", None, slots=2)
     with pytest.raises(UserError, match="parallel, threads and servers must be at least 1"):
         create_backend("llama-server", None, servers=0)
-    with pytest.raises(UserError, match="needs a .gguf file or a named model"):
+    with pytest.raises(UserError, match="needs a .gguf file, a model folder holding model.gguf or a named model"):
+        create_backend("llama-server", str(tmp_path / "model.bin"), binary=sys.executable)
+    with pytest.raises(UserError, match="needs a GGUF but the folder .* holds no model.gguf: name a .gguf file"):
         create_backend("llama-server", str(tmp_path), binary=sys.executable)
     with pytest.raises(UserError, match="is not a file: name the llama-server executable"):
         create_backend("llama-server", None, binary=str(tmp_path / "nope"))

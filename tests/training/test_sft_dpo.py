@@ -108,6 +108,11 @@ def test_sft_then_dpo_writes_model_card_and_finite_losses(tiny_base, run_folder,
     for piece in (f"base model: `{tiny_base}`", info["data"]["sha256"], "threshold 0.8", "| sft | 2 |", "| dpo | 2 |", "lr | 0.0010"):
         assert piece in card, piece
     assert "Quality: " in json.loads(pairs[0])["prompt"][1]["content"]
+    # a base that no GGUF came from gets no model.gguf, and the record and the card say why
+    assert info["gguf"] == {"file": None, "skipped": f"the base {tiny_base} is neither a named local model (solid-bench "
+                            "models list) nor a folder holding model.gguf, so there is no GGUF to take the tokenizer and "
+                            "layout from"}
+    assert not (out / "model.gguf").exists() and f"- no model.gguf: the base {tiny_base} is neither" in card
     # a rerun finds both stages finished and retrains nothing
     assert main(argv) == 0
     assert json.loads((out / "training.json").read_text())["stages"] == info["stages"]

@@ -38,6 +38,30 @@ def gguf_model_id(path: Path) -> str:
     return f"{path.name}@sha256:{digest.hexdigest()[:16]}"
 
 
+def gguf_source(model: str | None, backend: str) -> tuple[Path, str]:
+    """The GGUF a llama.cpp backend loads for ``model`` and its id: the default model's (None), a .gguf
+    file, or a model folder holding ``model.gguf`` (a trained SOLID-RL generator; its id names the folder)."""
+    from ..gguf_export import model_gguf
+
+    if model is None:
+        from ..local_models import default_gguf_path
+
+        path = default_gguf_path()
+        return path.resolve(), gguf_model_id(path)
+    path = Path(model).expanduser()
+    if path.is_dir():
+        found = model_gguf(path)
+        if found is None:
+            fix = ("rerun `solid-bench train-generator` with the same options on it to write model.gguf, or use "
+                   "--backend transformers" if (path / "config.json").is_file() else "name a .gguf file")
+            raise UserError(f"The {backend} backend needs a GGUF but the folder {model!r} holds no model.gguf: {fix}.")
+        return found.resolve(), f"{path.resolve().name}/{gguf_model_id(found)}"
+    if not path.is_file() or path.suffix.lower() != ".gguf":
+        raise UserError(f"The {backend} backend needs a .gguf file, a model folder holding model.gguf or a named model "
+                        f"(solid-bench models list); {model!r} is none of these.")
+    return path.resolve(), gguf_model_id(path)
+
+
 @BACKENDS.register("llama-cpp")
 class LlamaCppBackend(BaseBackend):
     """Local chat generation with llama.cpp from a GGUF file, one request at a time."""
@@ -56,16 +80,9 @@ class LlamaCppBackend(BaseBackend):
     ):
         if not self.is_available():
             raise UserError(f"llama-cpp-python is not installed: {self.install_hint}.")
-        if model is None:
-            from ..local_models import default_gguf_path
-
-            path = default_gguf_path()
-        else:
-            path = Path(model).expanduser()
-            if not path.is_file() or path.suffix.lower() != ".gguf":
-                raise UserError(f"The llama-cpp backend needs a .gguf file; {model!r} is not one.")
-        self.path = path.resolve()
-        self.model_id = f"llama-cpp:{gguf_model_id(self.path)}"
+        self.model = model  # as given: a trained generator's folder also holds its training.json
+        self.path, model_id = gguf_source(model, "llama-cpp")
+        self.model_id = f"llama-cpp:{model_id}"
         self.n_ctx, self.n_threads, self.n_gpu_layers, self.chat_format = int(n_ctx), n_threads, int(n_gpu_layers), chat_format
         if int(cache_ram) < 0:
             raise UserError(f"cache_ram is MiB of prompt cache (0: off), not {cache_ram}.")

