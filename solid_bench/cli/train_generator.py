@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import List, Optional
 
 import typer
 
@@ -35,11 +35,17 @@ def train_generator(
     save_steps: int = typer.Option(50, "--save-steps", help="Checkpoint every N steps (resume point)."),
     gen_max_new_tokens: int = typer.Option(512, "--gen-max-new-tokens", help="Token limit of the SFT model's own dialogs (DPO rejected side)."),
     gen_batch_size: int = typer.Option(8, "--gen-batch-size", help="Prompts per generation batch when the SFT model writes its own dialogs."),
+    gen_backend: str = typer.Option(
+        "transformers", "--gen-backend",
+        help="Engine of the SFT model's own dialogs: transformers, or llama-server / llama-cpp on the model exported to GGUF."),
+    gen_option: Optional[List[str]] = typer.Option(
+        None, "--gen-option", help="KEY=VALUE option of --gen-backend (repeat), e.g. --gen-option servers=2 --gen-option parallel=16."),
 ) -> None:
     """Fine-tune an LLM to write a whole intent-aware dialog in one call (SOLID-RL); rerun to resume."""
     from ..outputs import check_output_folder
     from ..training.config import TrainConfig
     from ..training.pipeline import train_generator as run
+    from .options import parse_key_values
 
     check_output_folder(out)
     cfg = TrainConfig(
@@ -47,7 +53,8 @@ def train_generator(
         lmq_threshold=lmq_threshold, epochs=epochs, lr=lr, batch_size=batch_size, max_length=max_length, seed=seed,
         valid_fraction=valid_fraction,
         dpo_epochs=dpo_epochs, dpo_lr=dpo_lr, dpo_beta=dpo_beta, max_steps=max_steps, save_steps=save_steps,
-        gen_max_new_tokens=gen_max_new_tokens, gen_batch_size=gen_batch_size,
+        gen_max_new_tokens=gen_max_new_tokens, gen_batch_size=gen_batch_size, gen_backend=gen_backend,
+        gen_options=parse_key_values(gen_option, "--gen-option", "parallel=16"),
     )
     info = run(cfg)
     for s in info["stages"]:

@@ -7,6 +7,8 @@ from pathlib import Path
 
 from ..errors import UserError
 
+GEN_BACKENDS = ("transformers", "llama-server", "llama-cpp")  # the llama.cpp ones run the SFT model exported to GGUF
+
 
 @dataclass(frozen=True)
 class TrainConfig:
@@ -39,6 +41,8 @@ class TrainConfig:
     gen_max_new_tokens: int = 512
     gen_temperature: float = 0.7
     gen_batch_size: int = 8
+    gen_backend: str = "transformers"  # the engine the SFT model writes its own dialogs on (DPO rejected side)
+    gen_options: dict = field(default_factory=dict)  # its options, e.g. llama-server's servers / parallel
     extra: dict = field(default_factory=dict, compare=False)
 
     def __post_init__(self) -> None:
@@ -56,6 +60,8 @@ class TrainConfig:
              f"--dpo-epochs, --dpo-lr and --dpo-beta must be positive, got {self.dpo_epochs}, {self.dpo_lr}, {self.dpo_beta}"),
             (self.gen_max_new_tokens >= 1, f"--gen-max-new-tokens must be at least 1, got {self.gen_max_new_tokens}"),
             (self.gen_batch_size >= 1, f"--gen-batch-size must be at least 1, got {self.gen_batch_size}"),
+            (self.gen_backend in GEN_BACKENDS,
+             f"--gen-backend must be one of {', '.join(GEN_BACKENDS)}, got {self.gen_backend!r}"),
         ]
         for ok, message in checks:
             if not ok:

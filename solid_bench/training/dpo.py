@@ -1,13 +1,15 @@
 """DPO for SOLID-RL with TRL's DPOTrainer; rejected dialogs come from the SFT model itself.
 
-The SFT model writes its own dialog for each training prompt through the ``transformers``
-backend (batched, seeded sampling); the pairs are cached in ``pairs.jsonl`` inside the stage
-folder, so a resumed run does not generate them again.
+The SFT model writes its own dialog for each training prompt (batched, seeded sampling) on the
+``transformers`` backend or, exported to GGUF, on llama-server (``--gen-backend``); its answers
+are cached batch by batch and the pairs kept in ``pairs.jsonl`` inside the stage folder, so a
+resumed run does not generate them again.
 """
 
 from __future__ import annotations
 
 import json
+import sys
 import time
 from pathlib import Path
 from typing import Sequence
@@ -18,12 +20,22 @@ from .common import done_summary, is_done, load_model_and_tokenizer, run_stage, 
 from .config import TrainConfig
 
 
-def sft_generate(model_dir: Path, cfg: TrainConfig):
-    """A ``generate(prompts) -> texts`` function over the transformers backend for the model in ``model_dir``."""
-    from ..llm import Request
-    from ..llm.backends.transformers_backend import TransformersBackend
+def sft_generate(model_dir: Path, cfg: TrainConfig, cache_path: Path):
+    """A ``generate(prompts) -> texts`` function: the SFT model in ``model_dir`` on ``cfg.gen_backend``.
 
-    backend = TransformersBackend(model=str(model_dir), batch_size=cfg.gen_batch_size)
+    The llama.cpp backends run the model exported to GGUF (``model_dir/model.gguf``, written once, laid out
+    as the base's GGUF). Answers go through an answer cache at ``cache_path`` a batch of
+    ``cfg.gen_batch_size`` prompts at a time, so a run killed while the model writes (hours for a corpus
+    of a thousand dialogs) resumes with the batches it finished."""
+    from ..llm import Request, create_backend
+    from ..llm.cache import CachedBackend
+
+    options = dict(cfg.gen_options)
+    if cfg.gen_backend == "transformers":
+        options.setdefault("batch_size", cfg.gen_batch_size)
+    else:
+        _export_for_llama_cpp(model_dir, cfg)
+    backend = CachedBackend(create_backend(cfg.gen_backend, model=str(model_dir), **options), cache_path)
 
     def generate(prompts: Sequence[list[dict]]) -> list[str]:
         requests = [
@@ -35,12 +47,30 @@ def sft_generate(model_dir: Path, cfg: TrainConfig):
             )
             for p in prompts
         ]
+        texts: list[str] = []
         try:
-            return [c.text for c in backend.complete(requests)]
+            for start in range(0, len(requests), cfg.gen_batch_size):
+                texts += [c.text for c in backend.complete(requests[start:start + cfg.gen_batch_size])]
+                print(f"[train-generator] DPO rejected side: {len(texts)}/{len(requests)} dialogs written by the SFT model",
+                      file=sys.stderr, flush=True)
         finally:
             backend.close()
+        return texts
 
     return generate
+
+
+def _export_for_llama_cpp(model_dir: Path, cfg: TrainConfig) -> None:
+    """Write ``model_dir/model.gguf`` (once) for the llama.cpp backends."""
+    from ..llm.gguf_export import GGUF_FILE, base_gguf, export_gguf
+
+    if (Path(model_dir) / GGUF_FILE).is_file():
+        return
+    source, why = base_gguf(cfg.base)
+    if source is None:
+        raise UserError(f"--gen-backend {cfg.gen_backend} runs the SFT model as a GGUF, but {why}; "
+                        "use --gen-backend transformers.")
+    export_gguf(model_dir, source, Path(model_dir) / GGUF_FILE, "auto")
 
 
 def load_or_build_pairs(stage_dir: Path, build) -> list[dict]:

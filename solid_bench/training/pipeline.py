@@ -41,7 +41,8 @@ def _check_same_config(out: Path, cfg: TrainConfig) -> None:
     new = cfg.to_dict()
     new.pop("extra", None)
     if path.is_file():
-        old = load_json(path)
+        defaults = {k: v for k, v in TrainConfig(source="", out=Path()).to_dict().items() if k not in ("source", "out", "extra")}
+        old = {**defaults, **load_json(path)}  # a setting added since that run started keeps its default
         diff = sorted(k for k in set(old) | set(new) if old.get(k) != new.get(k))
         if diff:
             raise UserError(
@@ -187,7 +188,8 @@ def _train(cfg: TrainConfig, t0: float) -> dict:
         valid_ids = {d.id for d in valid_d}
         pairs = load_or_build_pairs(
             stages_dir / "dpo",
-            lambda: dpo_pairs(train_d + valid_d, train_r + valid_r, sft_generate(sft_final, cfg), cfg.reverse_pairs),
+            lambda: dpo_pairs(train_d + valid_d, train_r + valid_r,
+                              sft_generate(sft_final, cfg, stages_dir / "dpo" / "generation-cache.sqlite"), cfg.reverse_pairs),
         )
         stages.append(train_dpo(cfg, sft_final, [p for p in pairs if p["id"] not in valid_ids],
                                 [p for p in pairs if p["id"] in valid_ids], stages_dir / "dpo"))
