@@ -187,7 +187,7 @@ class SelfSeeder:
     def __init__(self, backend, folder: Path, meter=None, seed: int = 0, batch_size: int = 8,
                  n_types: int = 10, names_per_request: int = 5, n_attributes: int = 8,
                  seed_file: Path | None = None, max_new_tokens: int = 80, temperature: float = 0.7,
-                 max_barren: int = 3, type_samples: int = 3):
+                 max_barren: int = 3, type_samples: int = 3, exclude_names: Iterable[str] = ()):
         self.backend, self.folder, self.meter, self.seed = backend, Path(folder), meter, seed
         self.folder.mkdir(parents=True, exist_ok=True)
         self.batch_size, self.n_types, self.k = max(1, batch_size), n_types, names_per_request
@@ -195,6 +195,7 @@ class SelfSeeder:
         self.external = load_seed_file(seed_file) if seed_file else None
         self.max_barren, self.type_samples = max_barren, type_samples
         self.stats = {"na_dropped": 0, "starter_template_fallback": 0, "names_filtered": 0}
+        self.exclude = {name.lower() for name in exclude_names}  # entities that must not be seeds (e.g. a training corpus's)
 
     # -- plumbing -------------------------------------------------------------------------
     def _ask(self, stage: str, requests: Sequence[Request]) -> list[str]:
@@ -270,7 +271,7 @@ class SelfSeeder:
             for j in take:
                 e = self.external[j]
                 key = e["entity_name"].lower() + "\t" + e.get("entity_type", "")
-                if noise_reason(e["entity_name"]) or key in seen:
+                if noise_reason(e["entity_name"]) or key in seen or e["entity_name"].lower() in self.exclude:
                     self.stats["names_filtered"] += 1
                     continue
                 seen.add(key)
@@ -288,7 +289,7 @@ class SelfSeeder:
                                                     f"names:{t}|{letter}") for t, letter in pairs])
         records = []
         for (t, letter), raw in zip(pairs, raws):
-            names_seen = {s.split("\t")[0] for s in seen if s.endswith("\t" + t)}
+            names_seen = {s.split("\t")[0] for s in seen if s.endswith("\t" + t)} | self.exclude
             names = parse_list(raw, seen=names_seen, exclude=[t, *t.split()])
             self.stats["names_filtered"] += max(0, len(raw.splitlines()) - len(names))
             seen |= {n.lower() + "\t" + t for n in names}
@@ -306,7 +307,7 @@ class SelfSeeder:
         have = read_jsonl(path)
         known = {(b["entity_name"], b["entity_type"]) for b in have}
         ents = [e for r in read_jsonl(self.folder / "entities.jsonl") for e in r["entities"]
-                if (e["entity_name"], e.get("entity_type", "")) not in known]
+                if (e["entity_name"], e.get("entity_type", "")) not in known and e["entity_name"].lower() not in self.exclude]
         given = [e for e in ents if e.get("background")]
         ask = [e for e in ents if not e.get("background")]
         new = [{**e, "background": e["background"], "na": False} for e in given]
@@ -339,11 +340,9 @@ class SelfSeeder:
             rounds += 1
             done = {(s.entity_name, s.entity_type) for s in seeds}
             short = n - len(seeds)
-            backgrounds = self._backgrounds(
-                lambda bgs, done=done, short=short: sum(not b["na"] and (b["entity_name"], b["entity_type"]) not in done
-                                                        for b in bgs) >= short)
+            backgrounds = self._backgrounds(lambda bgs, done=done, short=short: sum(self._usable(b, done) for b in bgs) >= short)
             self.stats["na_dropped"] = sum(b["na"] for b in backgrounds)
-            pending = [b for b in backgrounds if not b["na"] and (b["entity_name"], b["entity_type"]) not in done]
+            pending = [b for b in backgrounds if self._usable(b, done)]
             if not pending:
                 got = self._more_entities(int((n - len(seeds)) * 1.5) + 1)
                 if got is None:
@@ -355,6 +354,11 @@ class SelfSeeder:
                 continue
             seeds.extend(self._starters(pending[: n - len(seeds)]))  # no starters beyond the n seeds asked for
         return seeds
+
+    def _usable(self, background: dict, done: set) -> bool:
+        """A background a new seed can take: known to the model, not seeded yet, not excluded."""
+        b = background
+        return not b["na"] and (b["entity_name"], b["entity_type"]) not in done and b["entity_name"].lower() not in self.exclude
 
     def _starters(self, pending: list[dict]) -> list[Seed]:
         """Stage 5: attribute choice and conversation starter; appends finished seeds to seeds.jsonl."""

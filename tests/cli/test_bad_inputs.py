@@ -410,13 +410,16 @@ def seeds_cases() -> list[Case]:
     kinds: dict[str, Callable[[bytes], bytes] | bytes] = dict(BYTE_DAMAGE) | SEEDS_DAMAGE
     for base_name, base in (("jsonl", GOOD_SEEDS_JSONL), ("array", GOOD_SEEDS_ARRAY)):
         for kind, damage in kinds.items():
-            for verb in ("generate", "seeds"):
+            for verb in ("generate", "seeds", "seeds-exclude"):
                 def make(ws, base=base, damage=damage, verb=verb, kind=kind, base_name=base_name):
                     path = ws.write(f"seeds-{base_name}-{kind}.json", damage(base) if callable(damage) else damage)
                     if verb == "generate":
                         argv = ["generate", "--seeds", str(path), "--out", str(ws.out / "run"), "--backend", "fake", "--n", "2"]
-                    else:
+                    elif verb == "seeds":
                         argv = ["seeds", "--seeds", str(path), "--out", str(ws.out / "s" / "seeds.jsonl"), "--backend", "fake", "--n", "2"]
+                    else:
+                        argv = ["seeds", "--exclude-seeds", str(path), "--out", str(ws.out / "s" / "seeds.jsonl"), "--backend", "fake",
+                                "--n", "2"]
                     return argv, path.name
                 cases.append(Case(f"seeds-{base_name}-{kind}-{verb}", make))
     return cases

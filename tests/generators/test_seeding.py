@@ -190,3 +190,28 @@ def test_backgrounds_are_asked_only_for_the_seeds_still_missing(tmp_path):
     assert len(SelfSeeder(FakeBackend(), tmp_path, seed=0, batch_size=2).run(6)) == 6  # a larger run uses the waiting ones
     assert len((tmp_path / "entities.jsonl").read_text().splitlines()) == entity_calls  # no new names were needed
     assert len((tmp_path / "backgrounds.jsonl").read_text().splitlines()) == 6
+
+
+def test_excluded_entities_are_never_seeded(tmp_path):
+    # fresh seeds for a trained generator: no entity of its training corpus's seeds comes back
+    first = SelfSeeder(FakeBackend(), tmp_path / "train", seed=0, batch_size=2).run(6)
+    taken = [s.entity_name for s in first]
+    again = SelfSeeder(FakeBackend(), tmp_path / "same", seed=0, batch_size=2).run(6)
+    assert {s.entity_name for s in again} & set(taken)  # the same seed would repeat them
+    fresh = SelfSeeder(FakeBackend(), tmp_path / "fresh", seed=0, batch_size=2, exclude_names=[t.upper() for t in taken]).run(6)
+    assert len(fresh) == 6 and not {s.entity_name.lower() for s in fresh} & {t.lower() for t in taken}
+    listed = [e["entity_name"] for line in (tmp_path / "fresh" / "entities.jsonl").read_text().splitlines()
+              for e in json.loads(line)["entities"]]
+    assert not {n.lower() for n in listed} & {t.lower() for t in taken}  # not even listed
+
+
+def test_cli_seeds_exclude_takes_a_run_folder(tmp_path, capsys):
+    from solid_bench.cli import main
+
+    assert main(["seeds", "--backend", "fake", "--n", "4", "--batch-size", "2", "--out", str(tmp_path / "a" / "seeds.jsonl")]) == 0
+    assert main(["seeds", "--backend", "fake", "--n", "4", "--batch-size", "2", "--exclude-seeds", str(tmp_path / "a"),
+                 "--out", str(tmp_path / "b" / "seeds.jsonl")]) == 0
+    names = [{json.loads(line)["entity_name"] for line in (tmp_path / f / "seeds.jsonl").read_text().splitlines()} for f in "ab"]
+    assert len(names[1]) == 4 and not names[0] & names[1]
+    info = json.loads((tmp_path / "b" / "seeding.json").read_text())
+    assert info["excluded"] == {"from": [str(tmp_path / "a")], "entities": 4}
