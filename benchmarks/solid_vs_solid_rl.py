@@ -212,8 +212,6 @@ def main() -> None:
     if seeding["total"] and seeding["seeds_made"]:
         share = {k: v * distinct / seeding["seeds_made"] for k, v in seeding["total"].items()}
     rows = {name: per_accepted(side, share) for name, side in sides.items() if side["accepted"]}
-    if reference not in rows:
-        raise SystemExit(f"the reference side {reference!r} accepted no dialog, so nothing can be taken per accepted dialog.")
 
     print(f"same {args.n} plans (seed {args.seed}, {distinct} distinct seeds from {args.seeds}), batch {args.batch_size}, "
           f"temperature {args.temperature}, {args.max_new_tokens} new tokens per utterance, {args.retries} retries, no cache")
@@ -231,7 +229,9 @@ def main() -> None:
         print("| " + " | ".join([name, f"{r['llm_calls']:.2f}", f"{r['prompt_tokens']:.0f}", f"{r['completion_tokens']:.0f}",
                                  f"{r['wall_seconds']:.2f}", f"{r['cpu_seconds']:.2f}", *seeded]) + " |")
     ratios = {name: {k: rows[name][k] / max(1e-12, rows[reference][k]) for k in rows[name]}
-              for name in rows if name != reference}
+              for name in rows if name != reference and reference in rows}
+    if reference not in rows:
+        print(f"no ratios: the reference side {reference!r} accepted no dialog")
     for name, ratio in ratios.items():
         print(f"{name} / {reference} per accepted dialog: " + ", ".join(f"{k} {v:.2f}x" for k, v in ratio.items()))
     break_even = {}
