@@ -135,6 +135,19 @@ def _schema1_match(result: dict[str, Any], part: str, spec: str, corpus: Corpus,
     return schema1_sha256(result["cell"]["train"], corpus.dialogs) == old
 
 
+def _made(spec: str) -> bool:
+    """False when ``spec`` names a generated corpus (``solid``, ``solid-rl``) that is not made yet."""
+    from .corpora import SOURCES
+    from .specs import parse_spec
+
+    if spec == HOLDOUT:
+        return True
+    for part in parse_spec(spec).parts:
+        if part.is_named() and SOURCES.get(part.source).synthetic and SOURCES.get(part.source)().available() is not True:
+            return False
+    return True
+
+
 def stale_reason(cell: Cell, result: dict[str, Any], memo: dict | None = None) -> str | None:
     """Why an existing Result no longer answers its cell, or None when it does.
 
@@ -143,6 +156,8 @@ def stale_reason(cell: Cell, result: dict[str, Any], memo: dict | None = None) -
     describes data that is gone, and the cell must run again. ``memo`` shares loaded corpora
     between calls (keyed by spec and split)."""
     memo = {} if memo is None else memo
+    if any(not _made(spec) for spec in (cell.train, cell.valid, cell.test)):
+        return None  # a named corpus made on first use is not here: never generate it just to check
 
     def load(spec: str, split: str, labels=None, sample_seed: int = 0) -> Corpus:
         key = (spec, split, sample_seed if "@" in spec else 0)

@@ -201,3 +201,19 @@ predictors = ["majority"]
     bad = write(tmp_path / "bad.toml", 'out = "r"\ntrain = ["human"]\nvalid = "auto"\npredictors = ["majority"]\n')
     with pytest.raises(UserError, match="no longer a choice"):
         load_matrix(bad)
+
+
+def test_the_stale_check_never_generates_a_named_corpus(tmp_path, tiny_data, monkeypatch):
+    # a Result for the default `solid` corpus, which is made on first use and is not made here: the check
+    # cannot tell without generating it, so it leaves the Result alone instead of starting a generation run
+    from solid_bench.matrix import cell_status
+    from solid_bench.runner import Cell, run_cell
+    from solid_bench.sources.solid import default_folder
+
+    cfg = write(tmp_path / "m.toml", 'out = "r"\ntrain = ["solid", "human"]\ntest = ["human"]\nseeds = [0]\npredictors = ["majority"]\n')
+    m = load_matrix(cfg)
+    human = run_cell(Cell("human", "human", "majority", 0), m.out)
+    solid_cell = next(c for c in m.cells if c.train == "solid")
+    solid_cell.path(m.out).write_text(json.dumps(human | {"cell": solid_cell.key()}))
+    assert [s for _, s in cell_status(m)] == ["done", "done"]
+    assert not default_folder().exists()

@@ -55,6 +55,10 @@ class SolidSource(BaseSource):
     description = f"SOLID synthetic dialogs: the default run (generated on first use, {DEFAULT_N} dialogs, SmolLM2-135M)"
     synthetic = True
 
+    def available(self) -> bool | None:
+        """True once the default run is complete; None before (it is made on first use)."""
+        return True if _complete(_manifest(default_folder()), default_n()) else None
+
     def load(self, split: str, labels: LabelSet) -> Corpus:
         """All dialogs of the default run (synthetic data has no splits), generating it if needed."""
         from ..formats import read_dialogs

@@ -38,6 +38,12 @@ class SolidRLSource(BaseSource):
     description = "SOLID-RL synthetic dialogs: the default run in home()/runs/solid-rl-default (made with train-generator, then generate --method solid-rl)"
     synthetic = True
 
+    def available(self) -> bool:
+        """Whether the default SOLID-RL run is here and complete."""
+        path = default_folder() / "manifest.json"
+        return (default_folder() / "dialogs.jsonl").is_file() and path.is_file() and \
+            json.loads(path.read_text(encoding="utf-8")).get("status") == "complete"
+
     def load(self, split: str, labels: LabelSet) -> Corpus:
         from ..formats import read_dialogs
         from ..generator_names import generator_name
