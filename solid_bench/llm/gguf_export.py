@@ -165,6 +165,15 @@ def _plan(folder: Path, config: dict, hf: dict, reader, types: str) -> tuple[str
     return arch, plan
 
 
+def export_beside(folder: Path | str, base: str | None) -> dict:
+    """Write ``folder/model.gguf`` laid out as ``base``'s GGUF: the export's record, or ``{"file": None,
+    "skipped": why}`` when ``base`` has no GGUF to take the layout from."""
+    source, why = base_gguf(base)
+    if source is None:
+        return {"file": None, "skipped": why}
+    return export_gguf(folder, source, Path(folder) / GGUF_FILE, "auto")
+
+
 def export_gguf(folder: Path | str, base_gguf: Path | str, out: Path | str, types: str = "auto") -> dict:
     """Write ``out``: ``base_gguf``'s metadata with ``folder``'s weights (see the module docstring); what was written."""
     import gguf

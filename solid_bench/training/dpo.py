@@ -62,15 +62,14 @@ def sft_generate(model_dir: Path, cfg: TrainConfig, cache_path: Path):
 
 def _export_for_llama_cpp(model_dir: Path, cfg: TrainConfig) -> None:
     """Write ``model_dir/model.gguf`` (once) for the llama.cpp backends."""
-    from ..llm.gguf_export import GGUF_FILE, base_gguf, export_gguf
+    from ..llm.gguf_export import GGUF_FILE, export_beside
 
     if (Path(model_dir) / GGUF_FILE).is_file():
         return
-    source, why = base_gguf(cfg.base)
-    if source is None:
-        raise UserError(f"--gen-backend {cfg.gen_backend} runs the SFT model as a GGUF, but {why}; "
+    record = export_beside(model_dir, cfg.base)
+    if record["file"] is None:
+        raise UserError(f"--gen-backend {cfg.gen_backend} runs the SFT model as a GGUF, but {record['skipped']}; "
                         "use --gen-backend transformers.")
-    export_gguf(model_dir, source, Path(model_dir) / GGUF_FILE, "auto")
 
 
 def load_or_build_pairs(stage_dir: Path, build) -> list[dict]:

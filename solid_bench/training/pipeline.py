@@ -127,17 +127,17 @@ def _base_folder(base: str | None) -> str:
 def write_model_gguf(out: Path, base: str | None) -> dict:
     """Write ``out/model.gguf`` (for the llama.cpp backends) unless a finished run already did; its record
     for training.json, or why none was written."""
-    from ..llm.gguf_export import GGUF_FILE, base_gguf, export_gguf
+    from ..llm.gguf_export import GGUF_FILE, export_beside
 
     previous = load_json(out / "training.json").get("gguf") if (out / "training.json").is_file() else None
     if (out / GGUF_FILE).is_file() and previous and previous.get("file"):
         return previous
-    source, why = base_gguf(base)
-    if source is None:
-        print(f"[train-generator] no {GGUF_FILE}: {why}; the model runs on the transformers backend", file=sys.stderr)
-        return {"file": None, "skipped": why}
-    print(f"[train-generator] writing {out / GGUF_FILE} (laid out as {source.name})", file=sys.stderr, flush=True)
-    return export_gguf(out, source, out / GGUF_FILE, "auto")
+    record = export_beside(out, base)
+    if record["file"] is None:
+        print(f"[train-generator] no {GGUF_FILE}: {record['skipped']}; the model runs on the transformers backend", file=sys.stderr)
+    else:
+        print(f"[train-generator] wrote {out / GGUF_FILE} (laid out as {record['base_gguf']})", file=sys.stderr, flush=True)
+    return record
 
 
 def train_generator(cfg: TrainConfig) -> dict:
