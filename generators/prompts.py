@@ -44,6 +44,16 @@ ENTITY_NAMES = Template(
     "Write one name per line, no numbering, no explanations.",
 )
 
+#: A later round of ENTITY_NAMES for the same type and letter, once every (type, letter) pair has been
+#: asked (10 types x 20 letters x 5 names give about 700 usable seeds from a 1.5B model). The same system
+#: prompt: it is the same stage.
+ENTITY_NAMES_MORE = Template(
+    "entity_names_more",
+    ENTITY_NAMES.system,
+    "Other than {known}: list {k} more well-known entities of type \"{entity_type}\" whose names start with the "
+    "letter {letter}. Write one name per line, no numbering, no explanations.",
+)
+
 ATTRIBUTES = Template(
     "attributes",
     "You list attributes of entity types.\nAn attribute is something people ask about (price, setup, "
@@ -115,7 +125,7 @@ def turn_messages(history: list[tuple[str, str]], role: str, **fields: object) -
 
 
 TEMPLATES: dict[str, Template] = {
-    t.name: t for t in (ENTITY_TYPES, ENTITY_NAMES, ATTRIBUTES, BACKGROUND, STARTER, MERGE, TURN)
+    t.name: t for t in (ENTITY_TYPES, ENTITY_NAMES, ENTITY_NAMES_MORE, ATTRIBUTES, BACKGROUND, STARTER, MERGE, TURN)
 }
 
 

@@ -22,7 +22,7 @@ from solid_bench.errors import UserError
 from solid_bench.llm.base import Request
 from solid_bench.schema import Seed
 
-from .prompts import ATTRIBUTES, BACKGROUND, ENTITY_NAMES, ENTITY_TYPES, STARTER
+from .prompts import ATTRIBUTES, BACKGROUND, ENTITY_NAMES, ENTITY_NAMES_MORE, ENTITY_TYPES, STARTER
 from .runfolder import append_jsonl, read_jsonl, write_json_atomic
 
 LETTERS = "ABCDEFGHIJKLMNOPRSTW"
@@ -187,13 +187,13 @@ class SelfSeeder:
     def __init__(self, backend, folder: Path, meter=None, seed: int = 0, batch_size: int = 8,
                  n_types: int = 10, names_per_request: int = 5, n_attributes: int = 8,
                  seed_file: Path | None = None, max_new_tokens: int = 80, temperature: float = 0.7,
-                 max_barren: int = 3, type_samples: int = 3, exclude_names: Iterable[str] = ()):
+                 max_barren: int = 3, type_samples: int = 3, exclude_names: Iterable[str] = (), name_rounds: int = 5):
         self.backend, self.folder, self.meter, self.seed = backend, Path(folder), meter, seed
         self.folder.mkdir(parents=True, exist_ok=True)
         self.batch_size, self.n_types, self.k = max(1, batch_size), n_types, names_per_request
         self.n_attributes, self.max_new_tokens, self.temperature = n_attributes, max_new_tokens, temperature
         self.external = load_seed_file(seed_file) if seed_file else None
-        self.max_barren, self.type_samples = max_barren, type_samples
+        self.max_barren, self.type_samples, self.name_rounds = max_barren, type_samples, name_rounds
         self.stats = {"na_dropped": 0, "starter_template_fallback": 0, "names_filtered": 0}
         self.exclude = {name.lower() for name in exclude_names}  # entities that must not be seeds (e.g. a training corpus's)
 
@@ -258,7 +258,6 @@ class SelfSeeder:
         no requests are left."""
         path = self.folder / "entities.jsonl"
         done = read_jsonl(path)
-        keys = {r["request"] for r in done}
         seen = {e["entity_name"].lower() + "\t" + e["entity_type"] for r in done for e in r["entities"]}
         if self.external is not None:
             order = list(range(len(self.external)))
@@ -278,25 +277,50 @@ class SelfSeeder:
                 ents.append(e)
             append_jsonl(path, [{"request": f"file:{start}", "taken": len(take), "entities": ents}])
             return len(ents)
-        types = self.entity_types()
-        pairs = [(t, letter) for t in types for letter in LETTERS]
-        random.Random(self.seed).shuffle(pairs)
-        pairs = [p for p in pairs if f"{p[0]}|{p[1]}" not in keys]
-        if not pairs:
+        todo = self._name_requests(done)
+        if not todo:
             return None
-        pairs = pairs[: max(1, -(-want // self.k))]
-        raws = self._ask("entity_names", [self._req(ENTITY_NAMES.messages(k=self.k, entity_type=t, letter=letter),
-                                                    f"names:{t}|{letter}") for t, letter in pairs])
+        todo = todo[: max(1, -(-want // self.k))]
+        raws = self._ask("entity_names", [self._req(
+            ENTITY_NAMES.messages(k=self.k, entity_type=t, letter=letter) if r == 1 else
+            ENTITY_NAMES_MORE.messages(k=self.k, entity_type=t, letter=letter, known=", ".join(known)),
+            f"names:{key}") for t, letter, r, key, known in todo])
         records = []
-        for (t, letter), raw in zip(pairs, raws):
+        for (t, letter, r, key, known), raw in zip(todo, raws):
             names_seen = {s.split("\t")[0] for s in seen if s.endswith("\t" + t)} | self.exclude
             names = parse_list(raw, seen=names_seen, exclude=[t, *t.split()])
             self.stats["names_filtered"] += max(0, len(raw.splitlines()) - len(names))
             seen |= {n.lower() + "\t" + t for n in names}
-            records.append({"request": f"{t}|{letter}", "raw": raw,
+            records.append({"request": key, "raw": raw,
                             "entities": [{"entity_name": n, "entity_type": t} for n in names]})
+        self.stats["name_rounds"] = max(self.stats.get("name_rounds", 0), max(r for _, _, r, _, _ in todo))
         append_jsonl(path, records)
         return sum(len(r["entities"]) for r in records)
+
+    def _name_requests(self, done: list[dict]) -> list[tuple[str, str, int, str, list[str]]]:
+        """The name requests of the lowest round not finished, in a seed-shuffled order per round:
+        (type, letter, round, request key, names said before for the pair). Round 1 asks every
+        (type, letter) pair; round r > 1 asks a pair again, naming what it said before, while its
+        round r - 1 brought a name it had not said (up to ``name_rounds`` rounds)."""
+        said: dict[tuple[str, str], list[list[str]]] = {}
+        for rec in done:
+            t, _, rest = rec["request"].partition("|")
+            said.setdefault((t, rest.split("|")[0]), []).append(parse_list(rec.get("raw", "")))
+        pairs = [(t, letter) for t in self.entity_types() for letter in LETTERS]
+        nxt: dict[tuple[str, str], tuple[int, list[str]]] = {}
+        for pair in pairs:
+            rounds = said.get(pair, [])
+            known = list(dict.fromkeys(n for names in rounds for n in names))
+            r = len(rounds) + 1
+            if r == 1 or (r <= self.name_rounds and len(known) > len({n for names in rounds[:-1] for n in names})):
+                nxt[pair] = (r, known)
+        if not nxt:
+            return []
+        first = min(r for r, _ in nxt.values())
+        random.Random(self.seed if first == 1 else f"{self.seed}:names:{first}").shuffle(pairs)  # round 1: the order of old runs
+        todo = [(t, letter, first, f"{t}|{letter}" if first == 1 else f"{t}|{letter}|{first}", nxt[t, letter][1])
+                for t, letter in pairs if nxt.get((t, letter), (0,))[0] == first]
+        return todo
 
     def _backgrounds(self, enough: Callable[[list[dict]], bool] = lambda backgrounds: False) -> list[dict]:
         """Stage 4: a background per entity (backgrounds.jsonl), a batch at a time in list order until

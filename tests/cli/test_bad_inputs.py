@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Callable
 
 import pytest
-from conftest import TINY_TSV, write_tsv
+from dialog_files import TINY_TSV, write_tsv
 
 from solid_bench.cli import main
 

@@ -6,7 +6,7 @@ import json
 import re
 import socket
 
-from conftest import needs_real_data
+from dialog_files import needs_real_data
 
 from solid_bench.cli import main
 from solid_bench.schema import Dialog, Utterance, dialog_to_json

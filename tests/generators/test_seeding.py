@@ -215,3 +215,51 @@ def test_cli_seeds_exclude_takes_a_run_folder(tmp_path, capsys):
     assert len(names[1]) == 4 and not names[0] & names[1]
     info = json.loads((tmp_path / "b" / "seeding.json").read_text())
     assert info["excluded"] == {"from": [str(tmp_path / "a")], "entities": 4}
+
+
+def test_names_are_asked_in_further_rounds_once_every_type_and_letter_was_asked(tmp_path):
+    # 2 types x 20 letters x 4 names is 160 names: 200 seeds need a second round. A round asks a pair
+    # again naming what it said before, and never asks a pair whose last round brought nothing new.
+    import random
+
+    from solid_bench.generators.fake_rules import SolidRules
+    from solid_bench.generators.seeding import LETTERS
+
+    solid = SolidRules()
+    prompts = []
+
+    def rules(request, rng):
+        user = request.messages[-1][1]
+        if "whose names start with the letter" in user:
+            prompts.append(user)
+            if "letter W." in user:
+                return "I know none."
+        return solid(request, rng)
+
+    seeds = SelfSeeder(FakeBackend(rules=[rules]), tmp_path, seed=4, batch_size=16, n_types=2).run(200)
+    assert len(seeds) == 200 and len({s.entity_name for s in seeds}) == 200
+    records = [json.loads(x) for x in (tmp_path / "entities.jsonl").read_text().splitlines()]
+    keys = [r["request"] for r in records]
+    types = json.loads((tmp_path / "entity_types.json").read_text())["types"]
+    pairs = [(t, letter) for t in types for letter in LETTERS]
+    random.Random(4).shuffle(pairs)
+    assert keys[:40] == [f"{t}|{letter}" for t, letter in pairs]  # round 1 in the order runs have always used
+    second = [k for k in keys if k.endswith("|2")]
+    assert second and all(k == f"{k.split('|')[0]}|{k.split('|')[1]}|2" for k in second)
+    assert not [k for k in keys if "|W" in k and k.endswith("|2")]  # W named nothing in round 1
+    first = {r["request"]: r for r in records}
+    again = next(p for p in prompts if p.startswith("Other than "))
+    t, letter = again.split('of type "')[1].split('"')[0], again.split("the letter ")[1][0]
+    said = [e["entity_name"] for e in first[f"{t}|{letter}"]["entities"]]
+    assert all(name in again.split(":")[0] for name in said)  # the second round names what the first said
+
+
+def test_name_rounds_cap_the_names_a_model_is_asked_for(tmp_path):
+    seeder = SelfSeeder(FakeBackend(), tmp_path, seed=0, batch_size=16, n_types=2, name_rounds=2)
+    seeds = seeder.run(1000)
+    keys = [json.loads(x)["request"] for x in (tmp_path / "entities.jsonl").read_text().splitlines()]
+    assert len(keys) == 2 * 2 * 20 and seeder.stats["name_rounds"] == 2
+    assert 0 < len(seeds) < 1000  # fewer seeds than asked: the run says so and reuses them
+    resumed = FakeBackend()
+    assert SelfSeeder(resumed, tmp_path, seed=0, batch_size=16, n_types=2, name_rounds=2).run(1000) == seeds
+    assert resumed.calls == 0
