@@ -286,7 +286,7 @@ class SelfSeeder:
             ENTITY_NAMES_MORE.messages(k=self.k, entity_type=t, letter=letter, known=", ".join(known)),
             f"names:{key}") for t, letter, r, key, known in todo])
         records = []
-        for (t, letter, r, key, known), raw in zip(todo, raws):
+        for (t, _letter, _round, key, _known), raw in zip(todo, raws):
             names_seen = {s.split("\t")[0] for s in seen if s.endswith("\t" + t)} | self.exclude
             names = parse_list(raw, seen=names_seen, exclude=[t, *t.split()])
             self.stats["names_filtered"] += max(0, len(raw.splitlines()) - len(names))
