@@ -277,50 +277,50 @@ class SelfSeeder:
                 ents.append(e)
             append_jsonl(path, [{"request": f"file:{start}", "taken": len(take), "entities": ents}])
             return len(ents)
-        todo = self._name_requests(done)
+        round_, todo = self._name_requests(done)
         if not todo:
             return None
         todo = todo[: max(1, -(-want // self.k))]
+        key = (lambda t, letter: f"{t}|{letter}") if round_ == 1 else (lambda t, letter: f"{t}|{letter}|{round_}")
         raws = self._ask("entity_names", [self._req(
-            ENTITY_NAMES.messages(k=self.k, entity_type=t, letter=letter) if r == 1 else
+            ENTITY_NAMES.messages(k=self.k, entity_type=t, letter=letter) if round_ == 1 else
             ENTITY_NAMES_MORE.messages(k=self.k, entity_type=t, letter=letter, known=", ".join(known)),
-            f"names:{key}") for t, letter, r, key, known in todo])
+            f"names:{key(t, letter)}") for t, letter, known in todo])
         records = []
-        for (t, _letter, _round, key, _known), raw in zip(todo, raws):
+        for (t, letter, _known), raw in zip(todo, raws):
             names_seen = {s.split("\t")[0] for s in seen if s.endswith("\t" + t)} | self.exclude
             names = parse_list(raw, seen=names_seen, exclude=[t, *t.split()])
             self.stats["names_filtered"] += max(0, len(raw.splitlines()) - len(names))
             seen |= {n.lower() + "\t" + t for n in names}
-            records.append({"request": key, "raw": raw,
+            records.append({"request": key(t, letter), "raw": raw,
                             "entities": [{"entity_name": n, "entity_type": t} for n in names]})
-        self.stats["name_rounds"] = max(self.stats.get("name_rounds", 0), max(r for _, _, r, _, _ in todo))
+        self.stats["name_rounds"] = max(self.stats.get("name_rounds", 0), round_)
         append_jsonl(path, records)
         return sum(len(r["entities"]) for r in records)
 
-    def _name_requests(self, done: list[dict]) -> list[tuple[str, str, int, str, list[str]]]:
-        """The name requests of the lowest round not finished, in a seed-shuffled order per round:
-        (type, letter, round, request key, names said before for the pair). Round 1 asks every
-        (type, letter) pair; round r > 1 asks a pair again, naming what it said before, while its
-        round r - 1 brought a name it had not said (up to ``name_rounds`` rounds)."""
+    def _name_requests(self, done: list[dict]) -> tuple[int, list[tuple[str, str, list[str]]]]:
+        """The lowest round not finished and its name requests, in a seed-shuffled order: (type, letter,
+        names said before for the pair). Round 1 asks every (type, letter) pair; round r > 1 asks a pair
+        again, naming what it said before, while its round r - 1 brought a name it had not said (up to
+        ``name_rounds`` rounds). No requests left: (0, [])."""
         said: dict[tuple[str, str], list[list[str]]] = {}
         for rec in done:
             t, _, rest = rec["request"].partition("|")
             said.setdefault((t, rest.split("|")[0]), []).append(parse_list(rec.get("raw", "")))
         pairs = [(t, letter) for t in self.entity_types() for letter in LETTERS]
-        nxt: dict[tuple[str, str], tuple[int, list[str]]] = {}
+        nxt: dict[tuple[str, str], int] = {}
         for pair in pairs:
             rounds = said.get(pair, [])
-            known = list(dict.fromkeys(n for names in rounds for n in names))
             r = len(rounds) + 1
-            if r == 1 or (r <= self.name_rounds and len(known) > len({n for names in rounds[:-1] for n in names})):
-                nxt[pair] = (r, known)
+            new = {n for names in rounds for n in names} - {n for names in rounds[:-1] for n in names}
+            if r == 1 or (r <= self.name_rounds and new):
+                nxt[pair] = r
         if not nxt:
-            return []
-        first = min(r for r, _ in nxt.values())
+            return 0, []
+        first = min(nxt.values())
         random.Random(self.seed if first == 1 else f"{self.seed}:names:{first}").shuffle(pairs)  # round 1: the order of old runs
-        todo = [(t, letter, first, f"{t}|{letter}" if first == 1 else f"{t}|{letter}|{first}", nxt[t, letter][1])
-                for t, letter in pairs if nxt.get((t, letter), (0,))[0] == first]
-        return todo
+        return first, [(t, letter, list(dict.fromkeys(n for names in said.get((t, letter), []) for n in names)))
+                       for t, letter in pairs if nxt.get((t, letter)) == first]
 
     def _backgrounds(self, enough: Callable[[list[dict]], bool] = lambda backgrounds: False) -> list[dict]:
         """Stage 4: a background per entity (backgrounds.jsonl), a batch at a time in list order until

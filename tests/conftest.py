@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from dialog_files import REAL_DATA, TINY_TSV, needs_real_data, write_tsv  # noqa: F401 (re-exported)
+from dialog_files import TINY_TSV, write_tsv
 
 
 @pytest.fixture
