@@ -158,11 +158,11 @@ def log_losses(log_history: list[dict]) -> dict:
     }
 
 
-def run_stage(trainer_cls, args, model, tokenizer, train, valid, keys: tuple[str, ...], cfg: TrainConfig, stage_dir: Path) -> dict:
-    """Build a TRL trainer, train (resuming from the last checkpoint), evaluate; the common summary fields."""
+def build_trainer(trainer_cls, args, model, tokenizer, train, valid, keys: tuple[str, ...], cfg: TrainConfig):
+    """A TRL trainer over the records' ``keys`` columns (LoRA-wrapped with ``--lora``)."""
     from .sft import to_dataset
 
-    trainer = trainer_cls(
+    return trainer_cls(
         model=model,
         args=args,
         train_dataset=to_dataset(train, keys),
@@ -170,6 +170,11 @@ def run_stage(trainer_cls, args, model, tokenizer, train, valid, keys: tuple[str
         processing_class=tokenizer,
         peft_config=lora_config(cfg) if cfg.lora else None,
     )
+
+
+def run_stage(trainer_cls, args, model, tokenizer, train, valid, keys: tuple[str, ...], cfg: TrainConfig, stage_dir: Path) -> dict:
+    """Build a TRL trainer, train (resuming from the last checkpoint), evaluate; the common summary fields."""
+    trainer = build_trainer(trainer_cls, args, model, tokenizer, train, valid, keys, cfg)
     resume = last_checkpoint(stage_dir)
     out = trainer.train(resume_from_checkpoint=resume)
     eval_loss = trainer.evaluate()["eval_loss"] if valid else None

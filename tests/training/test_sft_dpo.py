@@ -67,6 +67,24 @@ def test_resampling_repeats_by_weight_ratio():
     assert [r["id"] for r in resample(recs, None)] == ["a", "b", "c"]
 
 
+def test_sft_batches_group_dialogs_of_similar_length(tiny_base, tmp_path):
+    from trl import SFTTrainer
+
+    from solid_bench.training.common import build_trainer, load_model_and_tokenizer
+    from solid_bench.training.sft import SFT_KEYS, sft_args
+
+    short = synthetic_dialogs(4)
+    long = [Dialog(f"long-{i}", "solid", d.utterances * 5, d.seed, meta=d.meta) for i, d in enumerate(synthetic_dialogs(4))]
+    records = sft_records([d for pair in zip(short, long) for d in pair], None)  # short and long alternate
+    cfg = TrainConfig(source="x", out=tmp_path, batch_size=2, max_length=1024, valid_fraction=0.0)
+    model, tokenizer = load_model_and_tokenizer(str(tiny_base))
+    trainer = build_trainer(SFTTrainer, sft_args(cfg, tmp_path / "sft", False), model, tokenizer, records, [], SFT_KEYS, cfg)
+    batches = [b["attention_mask"].sum(dim=1).tolist() for b in trainer.get_train_dataloader()]
+    assert sorted(n for b in batches for n in b) == sorted(len(r) for r in trainer.train_dataset["input_ids"])
+    short_most, long_least = 700, 900  # the short examples are about 600 tokens, the long ones 950 or cut at 1024
+    assert all(max(b) < short_most or min(b) > long_least for b in batches), batches  # never one of each in a batch
+
+
 def test_dpo_pairs_chosen_is_solid_rejected_is_model_and_reverse_swaps():
     ds = synthetic_dialogs(3)
     recs = sft_records(ds, None)
