@@ -84,10 +84,38 @@ def load_or_build_pairs(stage_dir: Path, build) -> list[dict]:
     return pairs
 
 
+DPO_KEYS = ("prompt", "chosen", "rejected")  # TRL's conversational preference columns
+
+
+def dpo_args(cfg: TrainConfig, stage_dir: Path, has_valid: bool):
+    """DPOConfig from the shared trainer arguments and the DPO settings."""
+    from trl import DPOConfig
+
+    return DPOConfig(**trainer_kwargs(cfg, stage_dir, has_valid, cfg.dpo_epochs, cfg.dpo_lr), beta=cfg.dpo_beta)
+
+
+def grouped_dpo_trainer():
+    """TRL's DPOTrainer drawing its batches from groups of pairs of similar length.
+
+    A DPO batch runs every pair's chosen and rejected dialog padded to the longest of them all, so,
+    as in SFT, pairs of similar length go together (transformers' LengthGroupedSampler, on each pair's
+    longer side). transformers infers lengths only from an ``input_ids`` column, which a tokenized
+    preference dataset does not have, hence the sampler hook.
+    """
+    from transformers.trainer_pt_utils import LengthGroupedSampler
+    from trl import DPOTrainer
+
+    class GroupedDPOTrainer(DPOTrainer):
+        def _get_train_sampler(self, train_dataset=None):
+            ds = self.train_dataset if train_dataset is None else train_dataset
+            lengths = [len(p) + max(len(c), len(r)) for p, c, r in zip(ds["prompt_ids"], ds["chosen_ids"], ds["rejected_ids"])]
+            return LengthGroupedSampler(self.args.train_batch_size * self.args.gradient_accumulation_steps, lengths=lengths)
+
+    return GroupedDPOTrainer
+
+
 def train_dpo(cfg: TrainConfig, sft_model: Path, train: Sequence[dict], valid: Sequence[dict], stage_dir: Path) -> dict:
     """Preference-tune the SFT model on (prompt, chosen, rejected) pairs; resumes from the last checkpoint."""
-    from trl import DPOConfig, DPOTrainer
-
     stage_dir = Path(stage_dir)
     if is_done(stage_dir):
         return done_summary(stage_dir)
@@ -95,9 +123,8 @@ def train_dpo(cfg: TrainConfig, sft_model: Path, train: Sequence[dict], valid: S
         raise UserError("No DPO pairs: the SFT model reproduced every training dialog; train without --dpo.")
     t0 = time.perf_counter()
     model, tokenizer = load_model_and_tokenizer(str(sft_model), cfg.lora)
-    keys = ("prompt", "chosen", "rejected")
-    args = DPOConfig(**trainer_kwargs(cfg, stage_dir, bool(valid), cfg.dpo_epochs, cfg.dpo_lr), beta=cfg.dpo_beta)
-    result = run_stage(DPOTrainer, args, model, tokenizer, train, valid, keys, cfg, stage_dir)
+    args = dpo_args(cfg, stage_dir, bool(valid))
+    result = run_stage(grouped_dpo_trainer(), args, model, tokenizer, train, valid, DPO_KEYS, cfg, stage_dir)
     trainer = result.pop("trainer")
     summary = {
         "stage": "dpo",

@@ -67,22 +67,44 @@ def test_resampling_repeats_by_weight_ratio():
     assert [r["id"] for r in resample(recs, None)] == ["a", "b", "c"]
 
 
+def short_and_long_records() -> list[dict]:
+    """SFT records of 4 short (about 600 tokens) and 4 long dialogs (950, or cut at 1,024), alternating."""
+    short = synthetic_dialogs(4)
+    long = [Dialog(f"long-{i}", "solid", d.utterances * 5, d.seed, meta=d.meta) for i, d in enumerate(synthetic_dialogs(4))]
+    return sft_records([d for pair in zip(short, long) for d in pair], None)
+
+
+def never_short_with_long(lengths_by_batch: list[list[int]]) -> bool:
+    return all(max(b) < 700 or min(b) > 900 for b in lengths_by_batch)
+
+
 def test_sft_batches_group_dialogs_of_similar_length(tiny_base, tmp_path):
     from trl import SFTTrainer
 
     from solid_bench.training.common import build_trainer, load_model_and_tokenizer
     from solid_bench.training.sft import SFT_KEYS, sft_args
 
-    short = synthetic_dialogs(4)
-    long = [Dialog(f"long-{i}", "solid", d.utterances * 5, d.seed, meta=d.meta) for i, d in enumerate(synthetic_dialogs(4))]
-    records = sft_records([d for pair in zip(short, long) for d in pair], None)  # short and long alternate
     cfg = TrainConfig(source="x", out=tmp_path, batch_size=2, max_length=1024, valid_fraction=0.0)
     model, tokenizer = load_model_and_tokenizer(str(tiny_base))
-    trainer = build_trainer(SFTTrainer, sft_args(cfg, tmp_path / "sft", False), model, tokenizer, records, [], SFT_KEYS, cfg)
+    trainer = build_trainer(SFTTrainer, sft_args(cfg, tmp_path / "sft", False), model, tokenizer, short_and_long_records(), [],
+                            SFT_KEYS, cfg)
     batches = [b["attention_mask"].sum(dim=1).tolist() for b in trainer.get_train_dataloader()]
     assert sorted(n for b in batches for n in b) == sorted(len(r) for r in trainer.train_dataset["input_ids"])
-    short_most, long_least = 700, 900  # the short examples are about 600 tokens, the long ones 950 or cut at 1024
-    assert all(max(b) < short_most or min(b) > long_least for b in batches), batches  # never one of each in a batch
+    assert never_short_with_long(batches), batches
+
+
+def test_dpo_batches_group_pairs_of_similar_length(tiny_base, tmp_path):
+    from solid_bench.training.common import build_trainer, load_model_and_tokenizer
+    from solid_bench.training.dpo import DPO_KEYS, dpo_args, grouped_dpo_trainer
+
+    pairs = [{**r, "chosen": r["completion"], "rejected": [{"role": "assistant", "content": "[user|OQ] outlook"}]}
+             for r in short_and_long_records()]
+    cfg = TrainConfig(source="x", out=tmp_path, batch_size=2, max_length=1024, valid_fraction=0.0)
+    model, tokenizer = load_model_and_tokenizer(str(tiny_base))
+    trainer = build_trainer(grouped_dpo_trainer(), dpo_args(cfg, tmp_path / "dpo", False), model, tokenizer, pairs, [], DPO_KEYS, cfg)
+    batches = [b["attention_mask"].sum(dim=1).tolist()[:2] for b in trainer.get_train_dataloader()]  # the chosen halves
+    assert len(batches) == 4 and sum(len(b) for b in batches) == 8
+    assert never_short_with_long(batches), batches
 
 
 def test_dpo_pairs_chosen_is_solid_rejected_is_model_and_reverse_swaps():
