@@ -34,7 +34,7 @@ def sft_args(cfg: TrainConfig, stage_dir: Path, has_valid: bool):
 
     Dialogs run from about 400 to over 1,000 tokens, so a random batch of 4 is padded to its longest: on
     the SOLID-Qwen dialogs about a fifth of the tokens a random batch processes are padding, against
-    about 1% when batches are grouped by length (``benchmarks/training_padding.py sft``). Grouping keeps the
+    about 2% when batches are grouped by length (``benchmarks/training_padding.py sft``). Grouping keeps the
     order random across groups (transformers' LengthGroupedSampler: megabatches of 50 batches).
     """
     from trl import SFTConfig
