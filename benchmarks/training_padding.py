@@ -49,17 +49,17 @@ def pair_lengths(path: str) -> tuple[list[int], int]:
 
 
 def example_lengths(source: str, valid_fraction: float, seed: int, lmq: bool) -> list[int]:
-    """Token counts of the (resampled) SFT training examples of ``source``."""
-    from dataclasses import replace
+    """Token counts of the (resampled) SFT training examples of ``source``, with train-generator's default LMQ settings."""
+    from pathlib import Path
 
     from solid_bench.corpora import resolve
-    from solid_bench.generators.lmq import LMQSettings, human_train_bands
+    from solid_bench.training.config import TrainConfig
     from solid_bench.training.data import resample, sft_records, split_by_dialog
+    from solid_bench.training.pipeline import lmq_bands
 
-    settings = LMQSettings(0.8, 1.0, 0.5) if lmq else None
-    bands = replace(human_train_bands(), settings=settings) if lmq else None
+    bands = lmq_bands(TrainConfig(source=source, out=Path("."), lmq=lmq, valid_fraction=valid_fraction, seed=seed))
     train, _ = split_by_dialog(list(resolve(source, "train").dialogs), valid_fraction, seed)
-    records = resample(sft_records(train, bands), settings)
+    records = resample(sft_records(train, bands), bands.settings if bands else None)
     tokenizer = _tokenizer()
     return [_length(tokenizer, r["prompt"] + r["completion"]) for r in records]
 

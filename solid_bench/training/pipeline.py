@@ -153,9 +153,21 @@ def train_generator(cfg: TrainConfig) -> dict:
     return info
 
 
-def _train(cfg: TrainConfig, t0: float) -> dict:
+def lmq_bands(cfg: TrainConfig):
+    """The LMQ length bands (fit on the human train split) carrying ``cfg``'s tag threshold and weights;
+    None with ``--no-lmq``."""
+    if not cfg.lmq:
+        return None
     from solid_bench.generators.lmq import LMQSettings, human_train_bands
 
+    settings = LMQSettings(cfg.lmq_threshold, cfg.lmq_high_weight, cfg.lmq_low_weight)
+    try:
+        return replace(human_train_bands(), settings=settings)
+    except UserError as e:
+        raise UserError(f"LMQ needs the human train split to fit its length bands: {e} Or pass --no-lmq.") from None
+
+
+def _train(cfg: TrainConfig, t0: float) -> dict:
     from ..corpora import resolve
     from .card import write_card
     from .data import dpo_pairs, resample, sft_records, split_by_dialog
@@ -169,13 +181,8 @@ def _train(cfg: TrainConfig, t0: float) -> dict:
         raise UserError(f"{cfg.source!r} holds {len(dialogs)} dialog(s); SOLID-RL training needs at least 2.")
     _check_same_config(out, cfg)
     base = _base_folder(cfg.base)
-    settings = bands = None
-    if cfg.lmq:
-        settings = LMQSettings(cfg.lmq_threshold, cfg.lmq_high_weight, cfg.lmq_low_weight)
-        try:
-            bands = replace(human_train_bands(), settings=settings)
-        except UserError as e:
-            raise UserError(f"LMQ needs the human train split to fit its length bands: {e} Or pass --no-lmq.") from None
+    bands = lmq_bands(cfg)
+    settings = bands.settings if bands else None
     train_d, valid_d = split_by_dialog(dialogs, cfg.valid_fraction, cfg.seed)
     train_r, valid_r = sft_records(train_d, bands), sft_records(valid_d, bands)
     train_rs = resample(train_r, settings)
