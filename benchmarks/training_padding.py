@@ -4,7 +4,7 @@
     python benchmarks/training_padding.py dpo models/solid-rl-qwen/stages/dpo/pairs.jsonl
 
 ``sft`` builds the SFT examples exactly as ``solid-bench train-generator`` does (the dialog split,
-LMQ tags and resampling) and tokenizes each prompt + completion with the base model's chat template.
+LMQ tags) and tokenizes each prompt + completion with the base model's chat template.
 ``dpo`` reads the pairs a training run wrote; a DPO batch runs each pair's chosen and rejected
 dialog, all padded to the longest, so a pair counts as twice its longer side. Then it counts the
 tokens one epoch processes when every batch is padded to its longest example: with transformers'
@@ -49,17 +49,17 @@ def pair_lengths(path: str) -> tuple[list[int], int]:
 
 
 def example_lengths(source: str, valid_fraction: float, seed: int, lmq: bool) -> list[int]:
-    """Token counts of the (resampled) SFT training examples of ``source``, with train-generator's default LMQ settings."""
+    """Token counts of the SFT training examples of ``source`` (one per train dialog), with train-generator's LMQ tags."""
     from pathlib import Path
 
     from solid_bench.corpora import resolve
     from solid_bench.training.config import TrainConfig
-    from solid_bench.training.data import resample, sft_records, split_by_dialog
+    from solid_bench.training.data import sft_records, split_by_dialog
     from solid_bench.training.pipeline import lmq_bands
 
     bands = lmq_bands(TrainConfig(source=source, out=Path("."), lmq=lmq, valid_fraction=valid_fraction, seed=seed))
     train, _ = split_by_dialog(list(resolve(source, "train").dialogs), valid_fraction, seed)
-    records = resample(sft_records(train, bands), bands.settings if bands else None)
+    records = sft_records(train, bands)
     tokenizer = _tokenizer()
     return [_length(tokenizer, r["prompt"] + r["completion"]) for r in records]
 

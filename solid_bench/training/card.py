@@ -37,8 +37,8 @@ def render_card(info: dict) -> str:
             f"on the human train split (sha256 `{lmq['bands_source_sha256']}`)",
             f"- threshold {s['threshold']}: tags high {lmq['tag_counts'].get('high', 0)}, low {lmq['tag_counts'].get('low', 0)} "
             "(train split); the tag is in the prompt as `Quality: high|low`",
-            f"- weights high {s['high_weight']} / low {s['low_weight']}, applied by resampling "
-            f"({data['n_train_resampled']} training examples after resampling)",
+            f"- weights high {s['high_weight']} / low {s['low_weight']}, applied to each training dialog's SFT token "
+            "losses (every dialog seen once per epoch)",
         ]
     else:
         lines.append("- disabled (`--no-lmq`): no quality tag in the prompt, no weights")

@@ -1,18 +1,15 @@
-"""SOLID-RL training data: SFT examples (prompt -> whole dialog), the dialog-level split, LMQ resampling, DPO pairs.
+"""SOLID-RL training data: SFT examples (prompt -> whole dialog, with its LMQ weight), the dialog-level split, DPO pairs.
 
-Per-example LMQ weights are applied by RESAMPLING, not by a custom loss: TRL's SFTTrainer has no
-per-example weight, and a weighted ``compute_loss`` would need the full logits (slower, and it
-breaks TRL's fused loss). Each training example is repeated ``round(weight / min_weight)`` times,
-so with the default weights (high 1.0, low 0.5) a high-quality dialog is seen twice per epoch and
-a low-quality one once: the same expected gradient share as loss weights 1.0 : 0.5. The
-validation split is never resampled, so its loss stays comparable across settings.
+Each SFT record carries its dialog's LMQ weight (high 1.0, low 0.5 by default), which SFT applies
+to that dialog's token losses (``sft.weighted_sft_trainer``): every training dialog is seen once
+per epoch. The validation loss is never weighted, so it stays comparable across settings.
 """
 
 from __future__ import annotations
 
 from typing import Callable, Sequence
 
-from solid_bench.generators.lmq import Bands, LMQSettings, quality, weight
+from solid_bench.generators.lmq import Bands, quality, weight
 from solid_bench.generators.lmq import tag as lmq_tag
 from solid_bench.generators.solid_rl_format import build_prompt, format_target, parse, steps
 
@@ -50,17 +47,6 @@ def sft_records(dialogs: Sequence[Dialog], bands: Bands | None) -> list[dict]:
             "weight": weight(t, bands.settings) if t is not None else 1.0,
         })
     return records
-
-
-def resample(records: Sequence[dict], settings: LMQSettings | None) -> list[dict]:
-    """Repeat each record round(weight / min weight) times (see the module docstring); order kept."""
-    if settings is None:
-        return list(records)
-    floor = min(settings.high_weight, settings.low_weight)
-    out = []
-    for r in records:
-        out.extend([r] * max(1, round(r["weight"] / floor)))
-    return out
 
 
 def dpo_pairs(

@@ -170,7 +170,7 @@ def lmq_bands(cfg: TrainConfig):
 def _train(cfg: TrainConfig, t0: float) -> dict:
     from ..corpora import resolve
     from .card import write_card
-    from .data import dpo_pairs, resample, sft_records, split_by_dialog
+    from .data import dpo_pairs, sft_records, split_by_dialog
     from .dpo import load_or_build_pairs, sft_generate, train_dpo
     from .sft import train_sft
 
@@ -185,9 +185,8 @@ def _train(cfg: TrainConfig, t0: float) -> dict:
     settings = bands.settings if bands else None
     train_d, valid_d = split_by_dialog(dialogs, cfg.valid_fraction, cfg.seed)
     train_r, valid_r = sft_records(train_d, bands), sft_records(valid_d, bands)
-    train_rs = resample(train_r, settings)
     stages_dir = out / "stages"
-    stages = [train_sft(cfg, base, train_rs, valid_r, stages_dir / "sft")]
+    stages = [train_sft(cfg, base, train_r, valid_r, stages_dir / "sft")]
     _drop_checkpoints(stages_dir / "sft")
     pairs_info = None
     if cfg.dpo:
@@ -214,7 +213,7 @@ def _train(cfg: TrainConfig, t0: float) -> dict:
         "made_from": made_from(cfg.base, corpus),
         "data": {
             "spec": cfg.source, "sha256": corpus.sha256, "n_dialogs": len(dialogs), "n_train": len(train_d),
-            "n_valid": len(valid_d), "n_train_resampled": len(train_rs),
+            "n_valid": len(valid_d),
         },
         "lmq": {
             "enabled": cfg.lmq,

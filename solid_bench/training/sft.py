@@ -1,4 +1,5 @@
-"""Supervised fine-tuning of SOLID-RL with TRL's SFTTrainer: loss on the whole-dialog completion only."""
+"""Supervised fine-tuning of SOLID-RL with TRL's SFTTrainer: loss on the whole-dialog completion only, each
+dialog's tokens weighted by its LMQ weight."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ from typing import Sequence
 from .common import done_summary, is_done, load_model_and_tokenizer, run_stage, save_final, trainer_kwargs
 from .config import TrainConfig
 
-SFT_KEYS = ("prompt", "completion")  # TRL's conversational prompt-completion columns
+SFT_KEYS = ("prompt", "completion", "weight")  # TRL's conversational prompt-completion columns, and the LMQ weight
 
 
 def fits(records: Sequence[dict], tokenizer, max_length: int, margin: int = 16) -> tuple[list[dict], int]:
@@ -43,13 +44,61 @@ def sft_args(cfg: TrainConfig, stage_dir: Path, has_valid: bool):
                      train_sampling_strategy="group_by_length")
 
 
+def weighted_sft_trainer():
+    """TRL's SFTTrainer with a loss weight per training example (a dialog's LMQ weight, the ``weight`` column).
+
+    A training batch's loss is ``sum_i w_i * sum_t loss_it / N``: TRL's mean over the batch's completion tokens
+    (``N``, or the count over all accumulated micro-batches that the Trainer passes), each dialog's tokens
+    weighted. TRL's own loss (its fused LM head, without full logits) runs once per distinct weight in the
+    batch, on those rows, and the parts are added with their token shares. A batch whose weights are all 1
+    takes TRL's loss unchanged, and evaluation is never weighted, so validation losses compare across settings.
+    """
+    import torch
+    from trl import SFTTrainer
+
+    class WeightedSFTTrainer(SFTTrainer):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            collate = self.data_collator  # TRL's collator drops columns it does not know
+
+            def with_weights(examples):
+                batch = collate(examples)
+                if "weight" in examples[0]:
+                    batch["weight"] = torch.tensor([float(e["weight"]) for e in examples])
+                return batch
+
+            self.data_collator = with_weights
+
+        def _set_signature_columns_if_needed(self):
+            super()._set_signature_columns_if_needed()
+            if "weight" not in self._signature_columns:
+                self._signature_columns = [*self._signature_columns, "weight"]
+
+        def compute_loss(self, model, inputs, return_outputs=False, num_items_in_batch=None):
+            weights = inputs.pop("weight", None)
+            if weights is None or not model.training or bool((weights == 1).all()):
+                return super().compute_loss(model, inputs, return_outputs, num_items_in_batch)
+            n_rows = len(weights)
+            tokens = (inputs["labels"][:, 1:] != -100).sum(dim=1)  # the tokens each row puts in TRL's mean
+            total = (tokens.sum() if num_items_in_batch is None else torch.as_tensor(num_items_in_batch)).clamp(min=1)
+            loss = None
+            for w in torch.unique(weights):
+                rows = weights == w
+                part = {k: v[rows] if torch.is_tensor(v) and v.dim() and v.size(0) == n_rows else v for k, v in inputs.items()}
+                # TRL's mean over these rows' tokens (without outputs: asking for them costs TRL a second forward pass)
+                mean = super().compute_loss(model, part, False, None)
+                term = w.to(mean.dtype) * mean * tokens[rows].sum().to(mean.dtype) / total.to(mean.dtype)
+                loss = term if loss is None else loss + term
+            return (loss, None) if return_outputs else loss
+
+    return WeightedSFTTrainer
+
+
 def train_sft(cfg: TrainConfig, base: str, train: Sequence[dict], valid: Sequence[dict], stage_dir: Path) -> dict:
-    """Fine-tune ``base`` on prompt/completion records; resumes from the last checkpoint in ``stage_dir``.
+    """Fine-tune ``base`` on prompt/completion/weight records; resumes from the last checkpoint in ``stage_dir``.
 
     Returns a summary: losses, steps, examples used and dropped, seconds, and the final model folder.
     """
-    from trl import SFTTrainer
-
     stage_dir = Path(stage_dir)
     if is_done(stage_dir):
         return done_summary(stage_dir)
@@ -61,7 +110,7 @@ def train_sft(cfg: TrainConfig, base: str, train: Sequence[dict], valid: Sequenc
         from ..errors import UserError
 
         raise UserError(f"No training dialog's prompt fits in --max-length {cfg.max_length}; raise --max-length.")
-    result = run_stage(SFTTrainer, sft_args(cfg, stage_dir, bool(valid)), model, tokenizer, train, valid, SFT_KEYS, cfg, stage_dir)
+    result = run_stage(weighted_sft_trainer(), sft_args(cfg, stage_dir, bool(valid)), model, tokenizer, train, valid, SFT_KEYS, cfg, stage_dir)
     trainer = result.pop("trainer")
     summary = {
         "stage": "sft",

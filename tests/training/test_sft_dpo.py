@@ -15,11 +15,10 @@ from tiny_model import build_tiny_model  # noqa: E402
 
 from solid_bench.cli import main  # noqa: E402
 from solid_bench.errors import UserError  # noqa: E402
-from solid_bench.generators.lmq import LMQSettings  # noqa: E402
 from solid_bench.generators.solid_rl_format import format_target  # noqa: E402
 from solid_bench.schema import Dialog, Seed, Utterance, dialog_to_json  # noqa: E402
 from solid_bench.training.config import TrainConfig  # noqa: E402
-from solid_bench.training.data import dpo_pairs, resample, sft_records, split_by_dialog  # noqa: E402
+from solid_bench.training.data import dpo_pairs, sft_records, split_by_dialog  # noqa: E402
 
 torch = pytest.importorskip("torch")
 pytest.importorskip("trl")
@@ -60,11 +59,44 @@ def test_split_is_by_dialog_seeded_and_disjoint():
     assert split_by_dialog(ds, 0.0, seed=1) == (ds, [])
 
 
-def test_resampling_repeats_by_weight_ratio():
-    recs = [{"id": "a", "weight": 1.0}, {"id": "b", "weight": 0.5}, {"id": "c", "weight": 1.0}]
-    assert [r["id"] for r in resample(recs, LMQSettings())] == ["a", "a", "b", "c", "c"]
-    assert [r["id"] for r in resample(recs, LMQSettings(high_weight=1.5, low_weight=0.5))] == ["a", "a", "b", "c", "c"]
-    assert [r["id"] for r in resample(recs, None)] == ["a", "b", "c"]
+def weighted_records() -> list[dict]:
+    """Four SFT records of different lengths, weights 1.0, 0.5, 1.0, 0.5."""
+    ds = synthetic_dialogs(4)
+    ds[2] = Dialog("long-2", "solid", ds[2].utterances * 3, ds[2].seed, meta=ds[2].meta)
+    return [{**r, "weight": w} for r, w in zip(sft_records(ds, None), (1.0, 0.5, 1.0, 0.5))]
+
+
+def reference_weighted_loss(model, batch, weights) -> "torch.Tensor":
+    """sum_i w_i * sum_t CE_it / (completion tokens), from the full logits (independent of TRL's fused loss)."""
+    logits = model(input_ids=batch["input_ids"], attention_mask=batch["attention_mask"]).logits[:, :-1].float()
+    labels = batch["labels"][:, 1:]
+    ce = torch.nn.functional.cross_entropy(logits.transpose(1, 2), labels, ignore_index=-100, reduction="none")
+    return (ce.sum(dim=1) * weights).sum() / (labels != -100).sum()
+
+
+def test_sft_loss_weighs_each_dialog_by_its_lmq_weight(tiny_base, tmp_path):
+    from solid_bench.training.common import build_trainer, load_model_and_tokenizer
+    from solid_bench.training.sft import SFT_KEYS, sft_args, weighted_sft_trainer
+
+    cfg = TrainConfig(source="x", out=tmp_path, batch_size=4, max_length=1024, valid_fraction=0.0)
+    model, tokenizer = load_model_and_tokenizer(str(tiny_base))
+    trainer = build_trainer(weighted_sft_trainer(), sft_args(cfg, tmp_path / "sft", False), model, tokenizer,
+                            weighted_records(), [], SFT_KEYS, cfg)
+    (batch,) = list(trainer.get_train_dataloader())  # the weights reach the batch through the dataloader
+    assert sorted(batch["weight"].tolist()) == [0.5, 0.5, 1.0, 1.0]
+    model.train()
+    weights = batch["weight"].clone()
+    with torch.no_grad():
+        got = trainer.compute_loss(model, dict(batch)).item()
+        want = reference_weighted_loss(model, batch, weights).item()
+        unweighted = trainer.compute_loss(model, {k: v for k, v in batch.items() if k != "weight"}).item()
+        ones = trainer.compute_loss(model, {**batch, "weight": torch.ones(4)}).item()
+        model.eval()  # evaluation is never weighted
+        evaluated = trainer.compute_loss(model, dict(batch)).item()
+    assert got == pytest.approx(want, rel=1e-4)
+    assert unweighted == pytest.approx(reference_weighted_loss(model, batch, torch.ones(4)).item(), rel=1e-4)
+    assert ones == pytest.approx(unweighted, rel=1e-6) and evaluated == pytest.approx(unweighted, rel=1e-4)
+    assert got < unweighted  # half the weight on two of the four dialogs
 
 
 def short_and_long_records() -> list[dict]:
@@ -79,14 +111,12 @@ def never_short_with_long(lengths_by_batch: list[list[int]]) -> bool:
 
 
 def test_sft_batches_group_dialogs_of_similar_length(tiny_base, tmp_path):
-    from trl import SFTTrainer
-
     from solid_bench.training.common import build_trainer, load_model_and_tokenizer
-    from solid_bench.training.sft import SFT_KEYS, sft_args
+    from solid_bench.training.sft import SFT_KEYS, sft_args, weighted_sft_trainer
 
     cfg = TrainConfig(source="x", out=tmp_path, batch_size=2, max_length=1024, valid_fraction=0.0)
     model, tokenizer = load_model_and_tokenizer(str(tiny_base))
-    trainer = build_trainer(SFTTrainer, sft_args(cfg, tmp_path / "sft", False), model, tokenizer, short_and_long_records(), [],
+    trainer = build_trainer(weighted_sft_trainer(), sft_args(cfg, tmp_path / "sft", False), model, tokenizer, short_and_long_records(), [],
                             SFT_KEYS, cfg)
     batches = [b["attention_mask"].sum(dim=1).tolist() for b in trainer.get_train_dataloader()]
     assert sorted(n for b in batches for n in b) == sorted(len(r) for r in trainer.train_dataset["input_ids"])
@@ -139,7 +169,7 @@ def test_sft_then_dpo_writes_model_card_and_finite_losses(tiny_base, run_folder,
     train_ids = [d.id for d in split_by_dialog(synthetic_dialogs(), 0.1, 0)[0]]
     n_high = sum(int(i.split("-")[1]) % 2 for i in train_ids)
     assert info["lmq"]["tag_counts"] == {"high": n_high, "low": 5 - n_high}
-    assert info["data"]["n_train_resampled"] == 2 * n_high + (5 - n_high)
+    assert info["stages"][0]["train_examples"] == 5  # each training dialog once, weighted by its LMQ tag
     assert (out / "config.json").is_file() and (out / "model.safetensors").is_file()
     assert not list((out / "stages").glob("*/checkpoint-*"))
     pairs = (out / "stages" / "dpo" / "pairs.jsonl").read_text().splitlines()
