@@ -23,7 +23,9 @@ def train_generator(
     lmq_threshold: float = typer.Option(0.8, "--lmq-threshold", help="Share of in-band utterances for the 'high' quality tag."),
     epochs: float = typer.Option(1.0, "--epochs", help="SFT epochs."),
     lr: float = typer.Option(5e-5, "--lr", help="SFT learning rate."),
-    batch_size: int = typer.Option(4, "--batch-size", help="Examples per device step."),
+    batch_size: int = typer.Option(4, "--batch-size", help="Examples per device step (DPO: pairs)."),
+    grad_accum: int = typer.Option(
+        1, "--grad-accum", help="Device steps per optimiser step: --batch-size 2 --grad-accum 2 trains on 4 examples a step in about half the memory."),
     max_length: int = typer.Option(1024, "--max-length", help="Token limit of prompt + dialog; longer prompts are dropped."),
     seed: int = typer.Option(0, "--seed", help="Seed of the split, the shuffling and the DPO generation."),
     valid_fraction: float = typer.Option(
@@ -50,7 +52,8 @@ def train_generator(
     check_output_folder(out)
     cfg = TrainConfig(
         source=source, out=out, base=base, dpo=dpo, reverse_pairs=reverse_pairs, lora=lora, lmq=not no_lmq,
-        lmq_threshold=lmq_threshold, epochs=epochs, lr=lr, batch_size=batch_size, max_length=max_length, seed=seed,
+        lmq_threshold=lmq_threshold, epochs=epochs, lr=lr, batch_size=batch_size, grad_accum=grad_accum, max_length=max_length,
+        seed=seed,
         valid_fraction=valid_fraction,
         dpo_epochs=dpo_epochs, dpo_lr=dpo_lr, dpo_beta=dpo_beta, max_steps=max_steps, save_steps=save_steps,
         gen_max_new_tokens=gen_max_new_tokens, gen_batch_size=gen_batch_size, gen_backend=gen_backend,

@@ -50,6 +50,7 @@ class TrainConfig:
             (self.epochs > 0, f"--epochs must be positive, got {self.epochs}"),
             (self.lr > 0, f"--lr must be positive, got {self.lr}"),
             (self.batch_size >= 1, f"--batch-size must be at least 1, got {self.batch_size}"),
+            (self.grad_accum >= 1, f"--grad-accum must be at least 1, got {self.grad_accum}"),
             (self.max_length >= 32, f"--max-length must be at least 32 tokens, got {self.max_length}"),
             (0.0 <= self.lmq_threshold <= 1.0, f"--lmq-threshold must lie in [0, 1], got {self.lmq_threshold}"),
             (0.0 <= self.valid_fraction < 1.0, f"the validation fraction must lie in [0, 1), got {self.valid_fraction}"),

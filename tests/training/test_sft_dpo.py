@@ -91,12 +91,16 @@ def test_sft_loss_weighs_each_dialog_by_its_lmq_weight(tiny_base, tmp_path):
         want = reference_weighted_loss(model, batch, weights).item()
         unweighted = trainer.compute_loss(model, {k: v for k, v in batch.items() if k != "weight"}).item()
         ones = trainer.compute_loss(model, {**batch, "weight": torch.ones(4)}).item()
+        # with gradient accumulation the Trainer passes the tokens of all micro-batches of the step
+        n_tokens = int((batch["labels"][:, 1:] != -100).sum())
+        accumulated = trainer.compute_loss(model, dict(batch), num_items_in_batch=torch.tensor(3 * n_tokens)).item()
         model.eval()  # evaluation is never weighted
         evaluated = trainer.compute_loss(model, dict(batch)).item()
     assert got == pytest.approx(want, rel=1e-4)
     assert unweighted == pytest.approx(reference_weighted_loss(model, batch, torch.ones(4)).item(), rel=1e-4)
     assert ones == pytest.approx(unweighted, rel=1e-6) and evaluated == pytest.approx(unweighted, rel=1e-4)
     assert got < unweighted  # half the weight on two of the four dialogs
+    assert accumulated == pytest.approx(got / 3, rel=1e-4)
 
 
 def short_and_long_records() -> list[dict]:
@@ -152,7 +156,7 @@ def test_dpo_pairs_chosen_is_solid_rejected_is_model_and_reverse_swaps():
 def test_sft_then_dpo_writes_model_card_and_finite_losses(tiny_base, run_folder, tmp_path, tiny_data, capsys):
     out = tmp_path / "models" / "rl"
     argv = ["train-generator", "--from", str(run_folder), "--base", str(tiny_base), "--out", str(out),
-            "--max-steps", "2", "--save-steps", "1", "--batch-size", "2", "--max-length", "1024",
+            "--max-steps", "2", "--save-steps", "1", "--batch-size", "2", "--grad-accum", "2", "--max-length", "1024",
             "--gen-max-new-tokens", "16", "--lr", "1e-3"]
     assert main(argv) == 0
     info = json.loads((out / "training.json").read_text())
@@ -227,6 +231,8 @@ def test_missing_corpus_and_bad_options_are_user_errors(tmp_path, capsys):
     assert "no such file or folder" in capsys.readouterr().err
     with pytest.raises(UserError, match="--max-length"):
         TrainConfig(source="x", out=tmp_path, max_length=8)
+    assert main(["train-generator", "--from", str(tmp_path), "--out", str(tmp_path / "o"), "--grad-accum", "0"]) == 2
+    assert "--grad-accum must be at least 1, got 0." in capsys.readouterr().err
 
 
 @pytest.mark.slow
