@@ -89,6 +89,8 @@ def weighted_sft_trainer():
                 mean = super().compute_loss(model, part, False, None)
                 term = w.to(mean.dtype) * mean * tokens[rows].sum().to(mean.dtype) / total.to(mean.dtype)
                 loss = term if loss is None else loss + term
+            if num_items_in_batch is not None and self.args.average_tokens_across_devices:
+                loss = loss * self.accelerator.num_processes  # as TRL: the count spans all ranks, DDP averages them
             return (loss, None) if return_outputs else loss
 
     return WeightedSFTTrainer
