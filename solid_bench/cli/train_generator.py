@@ -25,7 +25,7 @@ def train_generator(
     lr: float = typer.Option(5e-5, "--lr", help="SFT learning rate."),
     batch_size: int = typer.Option(4, "--batch-size", help="Examples per device step (DPO: pairs)."),
     grad_accum: int = typer.Option(
-        1, "--grad-accum", help="Device steps per optimiser step: --batch-size 2 --grad-accum 2 trains on 4 examples a step in about half the memory."),
+        1, "--grad-accum", help="Device steps per optimiser step: --batch-size 2 --grad-accum 2 trains on 4 examples a step with half the activation memory."),
     max_length: int = typer.Option(1024, "--max-length", help="Token limit of prompt + dialog; longer prompts are dropped."),
     seed: int = typer.Option(0, "--seed", help="Seed of the split, the shuffling and the DPO generation."),
     valid_fraction: float = typer.Option(
