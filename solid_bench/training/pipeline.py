@@ -182,7 +182,6 @@ def _train(cfg: TrainConfig, t0: float) -> dict:
     _check_same_config(out, cfg)
     base = _base_folder(cfg.base)
     bands = lmq_bands(cfg)
-    settings = bands.settings if bands else None
     train_d, valid_d = split_by_dialog(dialogs, cfg.valid_fraction, cfg.seed)
     train_r, valid_r = sft_records(train_d, bands), sft_records(valid_d, bands)
     stages_dir = out / "stages"
@@ -217,7 +216,7 @@ def _train(cfg: TrainConfig, t0: float) -> dict:
         },
         "lmq": {
             "enabled": cfg.lmq,
-            "settings": settings.to_dict() if settings else None,
+            "settings": bands.settings.to_dict() if bands else None,
             "bands": bands.to_dict()["bands"] if bands else None,
             "bands_source_sha256": bands.source_sha256 if bands else None,
             "tag_counts": {t: tags.count(t) for t in ("high", "low")} if cfg.lmq else {},
