@@ -8,7 +8,8 @@ from ..errors import UserError
 from ..hardware import cpu_has_native_bf16
 from .config import TrainConfig
 
-DONE = "solid-bench-stage-done"  # marker written last into a finished stage's final/ folder
+DONE = "solid-bench-stage-done"  # marker written last into a finished stage's final/ (and adapter/) folder
+ADAPTER = "adapter"  # a LoRA stage's adapter (megabytes), kept beside its merged final/ model
 
 
 def precision() -> dict:
@@ -128,14 +129,25 @@ def done_summary(stage_dir: Path) -> dict:
 
 
 def save_final(model, tokenizer, stage_dir: Path, lora: bool, summary: dict) -> Path:
-    """Save the trained model (LoRA merged in) and ``summary.json`` to ``stage_dir/final`` atomically."""
+    """Save the trained model (LoRA merged in) and ``summary.json`` to ``stage_dir/final`` atomically.
+
+    A LoRA stage first keeps its adapter in ``stage_dir/adapter`` (weights of the adapter only, its
+    config, the summary): a run folder kept or committed without its merged weights rebuilds them
+    from it (``restore_final``)."""
     import json
 
-    if lora:
-        model = model.merge_and_unload()
     from ..outputs import replace_folder, staging_folder
 
-    final = Path(stage_dir) / "final"
+    stage_dir = Path(stage_dir)
+    if lora:
+        adapter = stage_dir / ADAPTER
+        with staging_folder(adapter) as tmp:
+            model.save_pretrained(tmp / ADAPTER)
+            (tmp / ADAPTER / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+            (tmp / ADAPTER / DONE).write_text("ok\n", encoding="utf-8")
+            replace_folder(tmp / ADAPTER, adapter)
+        model = model.merge_and_unload()
+    final = stage_dir / "final"
     with staging_folder(final) as tmp:
         model.save_pretrained(tmp / "final")
         tokenizer.save_pretrained(tmp / "final")
@@ -144,6 +156,29 @@ def save_final(model, tokenizer, stage_dir: Path, lora: bool, summary: dict) -> 
         (tmp / "final" / DONE).write_text("ok\n", encoding="utf-8")
         replace_folder(tmp / "final", final)
     return final
+
+
+def restore_final(stage_dir: Path, base: str) -> bool:
+    """Rebuild a finished LoRA stage's ``final/`` from its ``adapter/`` merged into ``base`` (the model the
+    stage trained on), when only the adapter is there: a run folder committed without its merged
+    weights, on a fresh clone. True when the stage's final model is (now) there."""
+    import json
+    import sys
+
+    stage_dir = Path(stage_dir)
+    if is_done(stage_dir):
+        return True
+    adapter = stage_dir / ADAPTER
+    if not (adapter / DONE).is_file():
+        return False
+    from peft import PeftModel
+
+    print(f"[train-generator] rebuilding {stage_dir / 'final'} from its LoRA adapter and {base}", file=sys.stderr, flush=True)
+    model, tokenizer = load_model_and_tokenizer(base, lora=True)
+    merged = PeftModel.from_pretrained(model, str(adapter)).merge_and_unload()
+    summary = json.loads((adapter / "summary.json").read_text(encoding="utf-8"))
+    save_final(merged, tokenizer, stage_dir, False, summary)
+    return True
 
 
 def log_losses(log_history: list[dict]) -> dict:

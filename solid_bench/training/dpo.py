@@ -16,7 +16,7 @@ from typing import Sequence
 
 from ..errors import UserError
 from ..outputs import atomic_write
-from .common import done_summary, is_done, load_model_and_tokenizer, run_stage, save_final, trainer_kwargs
+from .common import done_summary, load_model_and_tokenizer, restore_final, run_stage, save_final, trainer_kwargs
 from .config import TrainConfig
 
 
@@ -117,7 +117,7 @@ def grouped_dpo_trainer():
 def train_dpo(cfg: TrainConfig, sft_model: Path, train: Sequence[dict], valid: Sequence[dict], stage_dir: Path) -> dict:
     """Preference-tune the SFT model on (prompt, chosen, rejected) pairs; resumes from the last checkpoint."""
     stage_dir = Path(stage_dir)
-    if is_done(stage_dir):
+    if restore_final(stage_dir, str(sft_model)):
         return done_summary(stage_dir)
     if not train:
         raise UserError("No DPO pairs: the SFT model reproduced every training dialog; train without --dpo.")

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Sequence
 
-from .common import done_summary, is_done, load_model_and_tokenizer, run_stage, save_final, trainer_kwargs
+from .common import done_summary, load_model_and_tokenizer, restore_final, run_stage, save_final, trainer_kwargs
 from .config import TrainConfig
 
 SFT_KEYS = ("prompt", "completion", "weight")  # TRL's conversational prompt-completion columns, and the LMQ weight
@@ -102,7 +102,7 @@ def train_sft(cfg: TrainConfig, base: str, train: Sequence[dict], valid: Sequenc
     Returns a summary: losses, steps, examples used and dropped, seconds, and the final model folder.
     """
     stage_dir = Path(stage_dir)
-    if is_done(stage_dir):
+    if restore_final(stage_dir, base):
         return done_summary(stage_dir)
     t0 = time.perf_counter()
     model, tokenizer = load_model_and_tokenizer(base, cfg.lora)

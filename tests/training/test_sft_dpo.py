@@ -226,6 +226,44 @@ def test_lora_sft_saves_a_merged_plain_model(tiny_base, tmp_path):
     assert math.isfinite(s["eval_loss"])
 
 
+def test_a_lora_run_keeps_its_adapters_and_rebuilds_its_merged_weights_from_them(tiny_base, run_folder, tmp_path, tiny_data, capsys):
+    """A LoRA run folder committed without its merged weights (a fresh clone) rebuilds them, bit for bit, by
+    rerunning the same command: each stage's adapter merged into the model that stage trained on."""
+    from safetensors.torch import load_file
+
+    out = tmp_path / "models" / "rl-lora"
+    argv = ["train-generator", "--from", str(run_folder), "--base", str(tiny_base), "--out", str(out), "--lora",
+            "--max-steps", "2", "--save-steps", "1", "--batch-size", "2", "--max-length", "1024",
+            "--gen-max-new-tokens", "16", "--lr", "1e-2", "--dpo-lr", "1e-2"]
+    assert main(argv) == 0
+    info = json.loads((out / "training.json").read_text())
+    merged = {name: load_file(out / "stages" / name / "final" / "model.safetensors") for name in ("sft", "dpo")}
+    top = load_file(out / "model.safetensors")
+    base = load_file(tiny_base / "model.safetensors")
+    for name in ("sft", "dpo"):
+        adapter = out / "stages" / name / "adapter"
+        assert (adapter / "adapter_config.json").is_file()
+        assert json.loads((adapter / "summary.json").read_text())["global_step"] == 2
+        assert (adapter / "adapter_model.safetensors").stat().st_size < (out / "stages" / name / "final" / "model.safetensors").stat().st_size
+    assert any(not torch.equal(merged["dpo"][k], base[k]) for k in base)  # training moved the weights
+    assert any(not torch.equal(merged["dpo"][k], merged["sft"][k]) for k in base)  # and DPO moved them again
+    # a clone: adapters, pairs and records only
+    for name in ("sft", "dpo"):
+        shutil.rmtree(out / "stages" / name / "final")
+    for f in out.glob("*.safetensors"):
+        f.unlink()
+    capsys.readouterr()
+    assert main(argv) == 0
+    assert capsys.readouterr().err.count("from its LoRA adapter") == 2
+    for name in ("sft", "dpo"):
+        rebuilt = load_file(out / "stages" / name / "final" / "model.safetensors")
+        assert rebuilt.keys() == merged[name].keys() and all(torch.equal(rebuilt[k], merged[name][k]) for k in rebuilt)
+    again = load_file(out / "model.safetensors")
+    assert all(torch.equal(again[k], top[k]) for k in top)
+    assert json.loads((out / "training.json").read_text())["stages"] == info["stages"]
+    assert not list((out / "stages").glob("*/checkpoint-*"))  # nothing was trained again
+
+
 def test_missing_corpus_and_bad_options_are_user_errors(tmp_path, capsys):
     assert main(["train-generator", "--from", str(tmp_path / "nope"), "--out", str(tmp_path / "o")]) == 2
     assert "no such file or folder" in capsys.readouterr().err
