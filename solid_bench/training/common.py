@@ -143,6 +143,7 @@ def save_final(model, tokenizer, stage_dir: Path, lora: bool, summary: dict) -> 
         adapter = stage_dir / ADAPTER
         with staging_folder(adapter) as tmp:
             model.save_pretrained(tmp / ADAPTER)
+            (tmp / ADAPTER / "README.md").unlink(missing_ok=True)  # PEFT's empty model-card template
             (tmp / ADAPTER / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
             (tmp / ADAPTER / DONE).write_text("ok\n", encoding="utf-8")
             replace_folder(tmp / ADAPTER, adapter)

@@ -73,8 +73,11 @@ def _publish(final: Path, out: Path) -> None:
 
 
 def _drop_checkpoints(stage_dir: Path) -> None:
+    """Remove a finished stage's checkpoints, and the model-card template TRL leaves in the stage folder (the
+    run's own card is OUT/README.md)."""
     for ckpt in stage_dir.glob("checkpoint-*"):
         shutil.rmtree(ckpt, ignore_errors=True)
+    (stage_dir / "README.md").unlink(missing_ok=True)
 
 
 COMPUTE_LEDGER = "compute.jsonl"

@@ -243,6 +243,7 @@ def test_a_lora_run_keeps_its_adapters_and_rebuilds_its_merged_weights_from_them
     for name in ("sft", "dpo"):
         adapter = out / "stages" / name / "adapter"
         assert (adapter / "adapter_config.json").is_file()
+        assert not (adapter / "README.md").exists() and not (out / "stages" / name / "README.md").exists()
         assert json.loads((adapter / "summary.json").read_text())["global_step"] == 2
         assert (adapter / "adapter_model.safetensors").stat().st_size < (out / "stages" / name / "final" / "model.safetensors").stat().st_size
     assert any(not torch.equal(merged["dpo"][k], base[k]) for k in base)  # training moved the weights
