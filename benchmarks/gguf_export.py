@@ -2,7 +2,7 @@
 Q4_1 GGUF) exported back with ``solid_bench.llm.gguf_export``, as ``train-generator`` does for a
 fine-tuned folder:
 
-1. export seconds per type (``auto`` = the base's types, ``f16``, ``q8_0``), median of ``--runs``;
+1. export seconds per type (``auto``: the base's types for tensors equal to the base's, as here; ``f16``; ``q8_0``), median of ``--runs``;
    whether the ``auto`` export is byte-identical to the packaged file;
 2. greedy agreement on ``--prompts`` chat prompts (``--max-new-tokens`` each): identical texts and
    the mean shared token prefix, for each export on llama-server against the packaged GGUF on

@@ -6,12 +6,16 @@ folder's weights in place of the base's, with the base's tensor names, shapes an
 weights are read from the folder's safetensors; q_proj/k_proj rows of a Llama are permuted as
 llama.cpp's ``convert_hf_to_gguf.py`` does (transformers' GGUF loader undoes that permutation).
 
-Types (``types``): ``base`` keeps each tensor's own type (SmolLM2's Q4_1 file: Q4_1 matrices,
-a Q8_0 token embedding, F32 norms); ``f16`` and ``q8_0`` write every matrix in that type and keep
-the base's F32 tensors F32, as ``convert_hf_to_gguf.py --outtype`` does; ``auto`` is ``base`` when
-the gguf package can write every type of the base and ``q8_0`` otherwise (a K-quant base such as
-Qwen's Q4_K_M, which the gguf package reads but cannot write). Exported from the base's
-own dequantised folder, ``base`` gives back the base file byte for byte (tests/llm/test_gguf_export.py).
+Types (``types``): ``auto`` (the default) decides per tensor. A tensor the fine-tuning left as the
+base has it keeps the base's type (SmolLM2's file: Q4_1 matrices, a Q8_0 token embedding, F32
+norms), or Q8_0 where the gguf package cannot write that type (a K-quant base such as Qwen's
+Q4_K_M). A tensor the fine-tuning changed is written in F16: requantising it to a 4-bit type
+rounds the change away (a LoRA fine-tuning of SmolLM2-135M moved its matrices by about 2% of a
+Q4_1 step, and not one Q4_1 code changed; docs/generation.md). F32 tensors stay F32. ``base``
+writes every tensor in the base's type; ``f16`` and ``q8_0`` write every matrix in that type and
+keep the base's F32 tensors F32, as ``convert_hf_to_gguf.py --outtype`` does. Exported from the
+base's own dequantised folder, ``auto`` and ``base`` give back the base file byte for byte
+(tests/llm/test_gguf_export.py).
 """
 
 from __future__ import annotations
@@ -93,10 +97,16 @@ def _hf_weights(folder: Path) -> dict[str, tuple[Path, list[int]]]:
     return out
 
 
-def _target_type(base_type, types: str, shape: list[int]):
+def _target_type(base_type, types: str, shape: list[int], changed: bool = False):
     """The GGML type a tensor is written in (see the module docstring)."""
     from gguf import GGMLQuantizationType as Q
 
+    if types == "auto":
+        if base_type == Q.F32:
+            return Q.F32
+        if changed:
+            return Q.F16
+        types = "base" if base_type.name in _WRITABLE else "q8_0"
     if types == "base":
         if base_type.name not in _WRITABLE:
             raise UserError(f"The base GGUF holds {base_type.name} tensors, which the gguf package cannot write: "
@@ -107,6 +117,15 @@ def _target_type(base_type, types: str, shape: list[int]):
     if types == "q8_0" and shape[-1] % 32 == 0:
         return Q.Q8_0
     return Q.F16
+
+
+def _changed(tensor, data) -> bool:
+    """Whether the folder's tensor ``data`` (float32, in llama.cpp's row order) differs from the base GGUF's ``tensor``."""
+    import gguf
+    import numpy as np
+
+    base = np.asarray(gguf.quants.dequantize(tensor.data, tensor.tensor_type), dtype=np.float32).reshape(data.shape)
+    return not np.array_equal(base, data)
 
 
 def _config(folder: Path) -> dict:
@@ -161,8 +180,19 @@ def _plan(folder: Path, config: dict, hf: dict, reader, types: str) -> tuple[str
             heads = n_head
         elif ARCHITECTURES[arch] and t.name.endswith(("attn_k.weight", "attn_k.bias")):
             heads = n_head_kv
-        plan.append((t.name, key, file, shape, _target_type(t.tensor_type, types, shape), heads))
+        changed = types == "auto" and t.tensor_type != gguf.GGMLQuantizationType.F32 and _changed(t, _read(file, key, heads))
+        plan.append((t.name, key, file, shape, _target_type(t.tensor_type, types, shape, changed), heads))
     return arch, plan
+
+
+def _read(path: Path, key: str, heads: int | None):
+    """A folder tensor as float32 numpy, in llama.cpp's row order."""
+    import numpy as np
+    from safetensors import safe_open
+
+    with safe_open(str(path), framework="pt") as st:
+        data = st.get_tensor(key).float().numpy()
+    return np.ascontiguousarray(permute_qk(data, heads) if heads is not None else data)
 
 
 def export_beside(folder: Path | str, base: str | None) -> dict:
@@ -190,17 +220,21 @@ def export_gguf(folder: Path | str, base_gguf: Path | str, out: Path | str, type
         raise UserError(f"The base GGUF {base_gguf} does not exist: name the GGUF the model was fine-tuned from.")
     config, hf = _config(folder), _hf_weights(folder)  # the cheap checks first: parsing the base takes seconds
     reader = gguf.GGUFReader(base_gguf)
-    if types == "auto":
-        types = "base" if all(t.tensor_type.name in _WRITABLE for t in reader.tensors) else "q8_0"
     arch, plan = _plan(folder, config, hf, reader, types)
+    base_types = {t.name: t.tensor_type for t in reader.tensors}
+    retyped = [p[4].name for p in plan if p[4] != base_types[p[0]]]
+    if types == "auto":  # general.file_type names the main type: F16 once a fine-tuned matrix is F16
+        file_type = _FILE_TYPE["f16"] if "F16" in retyped else (_FILE_TYPE["q8_0"] if retyped else None)
+    else:
+        file_type = None if types == "base" else _FILE_TYPE[types]
     with staging_folder(out) as tmp:
         writer = gguf.GGUFWriter(tmp / out.name, arch)
         for name, field in reader.fields.items():
             if name.startswith("GGUF.") or name == "general.architecture":  # header fields; the writer adds the arch
                 continue
             value, vtype, sub = _field_value(field)
-            if name == "general.file_type" and types != "base":
-                value = _FILE_TYPE[types]
+            if name == "general.file_type" and file_type is not None:
+                value = file_type
             if name == "general.alignment":
                 writer.data_alignment = int(value)
             writer.add_key_value(name, value, vtype, sub)
@@ -223,6 +257,6 @@ def export_gguf(folder: Path | str, base_gguf: Path | str, out: Path | str, type
             handles.clear()
             writer.close()
         (tmp / out.name).replace(out)
-    return {"file": out.name, "base_gguf": base_gguf.name, "types": types,
+    return {"file": out.name, "base_gguf": base_gguf.name, "types": types, "retyped_tensors": len(retyped),
             "tensor_types": dict(sorted(Counter(p[4].name for p in plan).items())),
             "bytes": out.stat().st_size, "seconds": round(time.perf_counter() - t0, 2)}

@@ -73,7 +73,9 @@ def render_card(info: dict) -> str:
         lines += ["", "## llama.cpp"]
         if gguf.get("file"):
             kinds = ", ".join(f"{n} {t}" for t, n in gguf["tensor_types"].items())
-            lines += [f"- `{gguf['file']}`: these weights laid out as `{gguf['base_gguf']}`, {gguf['types']} types "
+            how = {"auto": "the base's type for each tensor the fine-tuning left unchanged and F16 for each it changed",
+                   "base": "base types"}.get(gguf["types"], f"{gguf['types']} types")
+            lines += [f"- `{gguf['file']}`: these weights laid out as `{gguf['base_gguf']}`, {how} "
                       f"({kinds} tensors; {gguf['bytes'] / 1e6:,.1f} MB)",
                       "- `solid-bench generate --method solid-rl --backend llama-server --model <this folder>` runs on it"]
         else:

