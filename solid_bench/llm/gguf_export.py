@@ -136,7 +136,7 @@ def _config(folder: Path) -> dict:
         raise UserError(f"{folder} has no readable config.json: give a transformers model folder.") from None
 
 
-def _plan(folder: Path, config: dict, hf: dict, reader, types: str) -> tuple[str, list[tuple]]:
+def _plan(folder: Path, config: dict, hf: dict, reader, types: str, read) -> tuple[str, list[tuple]]:
     """Check that ``folder`` (its config and weights ``hf``) fits the base GGUF; (architecture, [(gguf name,
     hf name, safetensors file, shape, type, heads to permute or None)]) in the base's tensor order."""
     import gguf
@@ -180,19 +180,25 @@ def _plan(folder: Path, config: dict, hf: dict, reader, types: str) -> tuple[str
             heads = n_head
         elif ARCHITECTURES[arch] and t.name.endswith(("attn_k.weight", "attn_k.bias")):
             heads = n_head_kv
-        changed = types == "auto" and t.tensor_type != gguf.GGMLQuantizationType.F32 and _changed(t, _read(file, key, heads))
+        changed = types == "auto" and t.tensor_type != gguf.GGMLQuantizationType.F32 and _changed(t, read(file, key, heads))
         plan.append((t.name, key, file, shape, _target_type(t.tensor_type, types, shape, changed), heads))
     return arch, plan
 
 
-def _read(path: Path, key: str, heads: int | None):
-    """A folder tensor as float32 numpy, in llama.cpp's row order."""
-    import numpy as np
-    from safetensors import safe_open
+class _Tensors:
+    """Folder tensors as float32 numpy in llama.cpp's row order, one open safetensors handle per file."""
 
-    with safe_open(str(path), framework="pt") as st:
-        data = st.get_tensor(key).float().numpy()
-    return np.ascontiguousarray(permute_qk(data, heads) if heads is not None else data)
+    def __init__(self):
+        self.handles: dict[Path, object] = {}
+
+    def __call__(self, path: Path, key: str, heads: int | None):
+        import numpy as np
+        from safetensors import safe_open
+
+        if path not in self.handles:
+            self.handles[path] = safe_open(str(path), framework="pt")
+        data = self.handles[path].get_tensor(key).float().numpy()
+        return np.ascontiguousarray(permute_qk(data, heads) if heads is not None else data)
 
 
 def export_beside(folder: Path | str, base: str | None) -> dict:
@@ -208,7 +214,6 @@ def export_gguf(folder: Path | str, base_gguf: Path | str, out: Path | str, type
     """Write ``out``: ``base_gguf``'s metadata with ``folder``'s weights (see the module docstring); what was written."""
     import gguf
     import numpy as np
-    from safetensors import safe_open
 
     from ..outputs import staging_folder
 
@@ -220,7 +225,8 @@ def export_gguf(folder: Path | str, base_gguf: Path | str, out: Path | str, type
         raise UserError(f"The base GGUF {base_gguf} does not exist: name the GGUF the model was fine-tuned from.")
     config, hf = _config(folder), _hf_weights(folder)  # the cheap checks first: parsing the base takes seconds
     reader = gguf.GGUFReader(base_gguf)
-    arch, plan = _plan(folder, config, hf, reader, types)
+    read = _Tensors()
+    arch, plan = _plan(folder, config, hf, reader, types, read)
     base_types = {t.name: t.tensor_type for t in reader.tensors}
     retyped = [p[4].name for p in plan if p[4] != base_types[p[0]]]
     if types == "auto":  # general.file_type names the main type: F16 once a fine-tuned matrix is F16
@@ -244,17 +250,11 @@ def export_gguf(folder: Path | str, base_gguf: Path | str, out: Path | str, type
         writer.write_header_to_file()
         writer.write_kv_data_to_file()
         writer.write_ti_data_to_file()
-        handles: dict[Path, object] = {}
         try:
             for _, key, path, _, qtype, heads in plan:
-                if path not in handles:
-                    handles[path] = safe_open(str(path), framework="pt")
-                data = handles[path].get_tensor(key).float().numpy()
-                if heads is not None:
-                    data = permute_qk(data, heads)
-                writer.write_tensor_data(gguf.quants.quantize(np.ascontiguousarray(data), qtype))
+                writer.write_tensor_data(gguf.quants.quantize(read(path, key, heads), qtype))
         finally:
-            handles.clear()
+            read.handles.clear()
             writer.close()
         (tmp / out.name).replace(out)
     return {"file": out.name, "base_gguf": base_gguf.name, "types": types, "retyped_tensors": len(retyped),
