@@ -171,7 +171,8 @@ class Bert(BasePredictor):
     Training uses the Hugging Face Trainer, so
     ``accelerate launch`` / ``torchrun`` spread it over GPUs; dynamic padding with length-grouped
     batches (``pad_to_max_length=True`` pads every example to ``max_length`` instead, for the
-    padding benchmark); bf16 autocast on CUDA where supported and on CPUs with native bf16. With
+    padding benchmark); bf16 autocast on CUDA where supported and on CPUs with native bf16 (``bf16``
+    pins it either way; the precision used is in the Result's predictor_stats). With
     a validation set, it evaluates each epoch, keeps the best weights by ``select_on``
     (``micro_f1`` at the best global threshold, or ``loss``) and stops early after ``patience``
     epochs without improvement. Checkpoints are never written; the Trainer's scratch folder is a
@@ -265,12 +266,18 @@ class Bert(BasePredictor):
         return DataCollatorWithPadding(self.tokenizer_, pad_to_multiple_of=int(self.pad_multiple) if self.pad_multiple else None)
 
     def _use_bf16(self) -> bool:
-        """bf16 autocast (fp32 master weights): on CUDA where supported, and on CPUs with native bf16
-        instructions (AVX512-BF16 or AMX), where bf16 matrix products run in hardware; fp32 elsewhere."""
+        """bf16 autocast (fp32 master weights). ``bf16=None`` (automatic): on CUDA where supported, and
+        on CPUs with native bf16 instructions (AVX512-BF16 or AMX), fp32 elsewhere, so the precision
+        follows the machine. ``bf16=True`` pins bf16 on every machine (a CPU without native bf16
+        emulates it, slower), ``bf16=False`` pins fp32: pin it when rows from different machines
+        are compared. The precision used is in the Result's predictor_stats."""
         import torch
 
-        native = torch.cuda.is_bf16_supported() if torch.cuda.is_available() else cpu_has_native_bf16()
-        return native if self.bf16 is None else bool(self.bf16) and native
+        if self.bf16 is None:
+            return torch.cuda.is_bf16_supported() if torch.cuda.is_available() else cpu_has_native_bf16()
+        if self.bf16 and torch.cuda.is_available() and not torch.cuda.is_bf16_supported():
+            raise UserError("bert: bf16=true but this GPU has no bf16; pass bf16=false or bf16=null (automatic).")
+        return bool(self.bf16)
 
     def _training_args(self, out_dir: str, has_valid: bool, seed: int):
         import inspect
@@ -393,7 +400,8 @@ class Bert(BasePredictor):
         self.best_epoch_ = next((h.get("epoch") for h in history if h[f"eval_{self.select_on}"] == callback.best), None)
         self.model_ = model.eval()
         self.last_stats_ = {"valid_" + self.select_on: self.valid_best_, "best_epoch": self.best_epoch_,
-                            "train_loss": self.train_loss_, "train_runtime_s": self.train_runtime_}
+                            "train_loss": self.train_loss_, "train_runtime_s": self.train_runtime_,
+                            "precision": "bf16 autocast" if self._use_bf16() else "fp32"}
         if torch.cuda.is_available():
             torch.cuda.empty_cache()
         return self

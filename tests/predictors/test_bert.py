@@ -52,14 +52,22 @@ def test_prev_next_context_clips_both_neighbours_so_truncation_keeps_the_next_on
         Bert(context="whole dialog")
 
 
-def test_bf16_follows_the_hardware_unless_switched_off(monkeypatch):
+def test_bf16_follows_the_hardware_unless_pinned(monkeypatch):
     import solid_bench.predictors.bert as bert_module
 
     for native in (True, False):
         monkeypatch.setattr(bert_module, "cpu_has_native_bf16", lambda native=native: native)
         monkeypatch.setattr("torch.cuda.is_available", lambda: False)
         assert Bert()._use_bf16() is native and Bert(bf16=False)._use_bf16() is False
-        assert Bert(bf16=True)._use_bf16() is native  # never emulated bf16
+        assert Bert(bf16=True)._use_bf16() is True  # pinned: the same precision on every machine
+
+
+def test_bf16_on_a_gpu_without_bf16_is_a_user_error(monkeypatch):
+    monkeypatch.setattr("torch.cuda.is_available", lambda: True)
+    monkeypatch.setattr("torch.cuda.is_bf16_supported", lambda: False)
+    assert Bert()._use_bf16() is False
+    with pytest.raises(UserError, match="bf16=false"):
+        Bert(bf16=True)._use_bf16()
 
 
 def test_tiny_fit_keeps_the_best_epoch_and_leaves_no_files(tiny_model, tmp_path, monkeypatch):
@@ -72,6 +80,7 @@ def test_tiny_fit_keeps_the_best_epoch_and_leaves_no_files(tiny_model, tmp_path,
     assert os.listdir(scratch) == [] and os.listdir(cwd) == []
     assert m.best_epoch_ in (1.0, 2.0) and 0.0 < m.valid_best_ <= 1.0
     assert m.params()["best_epoch"] == m.best_epoch_ and m.model_id == tiny_model
+    assert m.last_stats_["precision"] == ("bf16 autocast" if m._use_bf16() else "fp32")
     p = m.predict_proba(valid)
     assert p.shape == (len(valid), len(TINY_LABELS)) and np.all(p[:, TINY_LABELS.index("ZZ")] == 0.0)
     assert np.all(p[:, :-1] > 0.0)
