@@ -9,7 +9,8 @@ import pytest
 
 from solid_bench.corpora import resolve
 from solid_bench.generators.pipeline import GenerationConfig, external_costs
-from solid_bench.training.pipeline import made_from, making_cost
+from solid_bench.training.cost import ComputeLedger, making_cost, rejected_side_cost
+from solid_bench.training.pipeline import made_from
 
 
 def _dialog(i: int, cost: dict, retries: dict | None = None, generator: str = "solid") -> dict:
@@ -54,9 +55,12 @@ def test_solid_rl_all_in_cost_includes_seeding_and_the_generators_making(tmp_pat
     model.mkdir()
     (model / "compute.jsonl").write_text('{"seconds": 300.0, "status": "KeyboardInterrupt"}\n'
                                          '{"seconds": 1200.5, "status": "complete"}\n', encoding="utf-8")
-    making = making_cost(corpus, model)
+    # its DPO stage had the SFT model write 6 dialogs: 6 calls, 600 + 300 tokens, 30 s (inside the compute seconds)
+    generation = {"llm_calls": 6, "prompt_tokens": 600, "completion_tokens": 300, "seconds": 30.0}
+    making = making_cost(corpus, model, generation)
     assert making["compute_seconds"] == 1500.5
-    assert making["total"] == pytest.approx(cost(50, 10_000, 2_000, 1600.5))
+    assert making["dpo_generation"] == {"llm_calls": 6, "prompt_tokens": 600, "completion_tokens": 300}
+    assert making["total"] == pytest.approx(cost(56, 10_600, 2_300, 1600.5))
     made = made_from(None, corpus)  # None: the default base model
     assert made == {"base_model": "SmolLM2-135M", "training_corpus": "SOLID · Qwen2.5-Coder-1.5B", "training_corpus_spec": str(solid)}
     (model / "training.json").write_text(json.dumps({"cost": making, "made_from": made}), encoding="utf-8")
@@ -71,7 +75,7 @@ def test_solid_rl_all_in_cost_includes_seeding_and_the_generators_making(tmp_pat
     assert external["seeding"]["share"] == 0.25
     assert {k: external["seeding"][k] for k in ("llm_calls", "prompt_tokens", "seconds")} == pytest.approx(
         {"llm_calls": 20, "prompt_tokens": 1000, "seconds": 10.0})
-    assert external["generator"]["seconds"] == pytest.approx(1600.5)
+    assert external["generator"]["seconds"] == pytest.approx(1600.5) and external["generator"]["llm_calls"] == 56
     assert external["generator"]["base_model"] == "SmolLM2-135M" and external["generator"]["training_corpus_spec"] == str(solid)
 
     # The SOLID-RL run: 2 accepted dialogs, one call each; 3 calls in all (a rejected plan), 1,500 tokens, 6 s.
@@ -81,10 +85,10 @@ def test_solid_rl_all_in_cost_includes_seeding_and_the_generators_making(tmp_pat
     assert rl_corpus.summary()["provenance"]["generator"] == "SOLID-RL · SmolLM2-135M trained on SOLID · Qwen2.5-Coder-1.5B"
     gen = rl_corpus.generation_cost()
     assert gen["marginal"] == pytest.approx({"llm_calls": 2, "prompt_tokens": 800, "completion_tokens": 200, "seconds": 4.0, "dialogs": 2})
-    # all-in = own run (3, 1200, 300, 6) + a quarter of the seeding (20, 1000, 200, 10) + the making (50, 10000, 2000, 1600.5)
-    assert gen["all_in"]["llm_calls"] == pytest.approx(73)
-    assert gen["all_in"]["prompt_tokens"] == pytest.approx(12_200)
-    assert gen["all_in"]["completion_tokens"] == pytest.approx(2_500)
+    # all-in = own run (3, 1200, 300, 6) + a quarter of the seeding (20, 1000, 200, 10) + the making (56, 10600, 2300, 1600.5)
+    assert gen["all_in"]["llm_calls"] == pytest.approx(79)
+    assert gen["all_in"]["prompt_tokens"] == pytest.approx(12_800)
+    assert gen["all_in"]["completion_tokens"] == pytest.approx(2_800)
     assert gen["all_in"]["seconds"] == pytest.approx(1616.5)
     assert gen["all_in"]["dialogs"] == 2
 
@@ -97,3 +101,53 @@ def test_a_cache_hit_costs_the_seconds_of_the_call_that_made_it():
     fresh = Completion("y", 10, 5, 1.5)
     total = add_completions(empty_cost(), [hit, fresh])
     assert total["seconds"] == pytest.approx(4.0) and total["cached_calls"] == 1
+
+
+def test_the_compute_ledger_writes_only_work_on_a_claimed_folder_and_each_slice_once(tmp_path, monkeypatch):
+    import solid_bench.training.cost as cost_module
+
+    clock = iter([100.0, 103.0, 110.0, 125.5, 126.0])
+    monkeypatch.setattr(cost_module.time, "perf_counter", lambda: next(clock))
+    ledger = ComputeLedger(tmp_path, "training-config.json")  # starts at t=100
+    ledger.working()
+    assert ledger.mark("checkpoint-1") == 0.0  # the folder is not claimed yet: nothing written, the seconds wait
+    (tmp_path / "training-config.json").write_text("{}", encoding="utf-8")
+    assert ledger.mark("checkpoint-1") == 3.0  # t=103: the 3 s since the start
+    assert ledger.worked("rejected-side-32") == 7.0  # t=110
+    assert ledger.mark("complete") == 15.5  # t=125.5
+    lines = [json.loads(line) for line in (tmp_path / "compute.jsonl").read_text().splitlines()]
+    assert lines == [{"seconds": 3.0, "status": "checkpoint-1"}, {"seconds": 7.0, "status": "rejected-side-32"},
+                     {"seconds": 15.5, "status": "complete"}]
+    idle = ComputeLedger(tmp_path, "training-config.json")  # t=126: a rerun that only rebuilds weights
+    assert idle.mark("complete") == 0.0
+    assert len((tmp_path / "compute.jsonl").read_text().splitlines()) == 3
+
+
+def test_the_rejected_sides_cost_is_summed_from_its_answer_cache_and_kept(tmp_path):
+    import sqlite3
+
+    from solid_bench.llm.base import Completion, Request
+    from solid_bench.llm.cache import CachedBackend
+
+    class Writer:  # the model behind the cache: answers with fixed token counts
+        model_id = "sft-model"
+
+        def complete(self, requests):
+            return [Completion(f"dialog {i}", 100 + i, 40 + i, 2.0) for i, _ in enumerate(requests)]
+
+        def close(self):
+            pass
+
+    stage = tmp_path / "dpo"
+    backend = CachedBackend(Writer(), stage / "generation-cache.sqlite")
+    backend.complete([Request(messages=(("user", f"write dialog {i}"),)) for i in range(3)])
+    backend.complete([Request(messages=(("user", f"write dialog {i}"),)) for i in range(4)])  # 3 hits, 1 new call
+    backend.close()
+    with sqlite3.connect(stage / "generation-cache.sqlite") as db:  # independent sum over the rows
+        expected = db.execute("SELECT count(*), sum(prompt_tokens), sum(completion_tokens) FROM completions").fetchone()
+    assert expected == (4, 100 + 101 + 102 + 100, 40 + 41 + 42 + 40)
+    got = rejected_side_cost(stage)
+    assert (got["llm_calls"], got["prompt_tokens"], got["completion_tokens"]) == expected and got["seconds"] == 8.0
+    (stage / "generation-cache.sqlite").unlink()  # a clone: the cache is local, the record is committed
+    assert rejected_side_cost(stage) == got
+    assert rejected_side_cost(tmp_path / "elsewhere") is None

@@ -46,7 +46,7 @@ def render_card(info: dict) -> str:
     for k in ("epochs", "lr", "batch_size", "grad_accum", "max_length", "seed", "lora", "lora_r", "lora_alpha",
               "max_steps", "dpo", "reverse_pairs", "dpo_beta", "dpo_lr", "dpo_epochs", "gen_temperature", "gen_max_new_tokens"):
         lines.append(f"| {k} | {_fmt(cfg.get(k))} |")
-    lines += ["", "## Losses", "", "| stage | steps | final train loss | mean train loss | validation loss | seconds |",
+    lines += ["", "## Losses", "", "| stage | steps | final train loss | mean train loss | validation loss | seconds (the run that finished it) |",
               "|---|---|---|---|---|---|"]
     for stage in info["stages"]:
         lines.append(
@@ -65,7 +65,11 @@ def render_card(info: dict) -> str:
                   f"- training corpus `{tc['spec']}` ({tc['dialogs']} dialogs), {kind} generation cost: "
                   f"{tc['cost']['llm_calls']:,} LLM calls, {tc['cost']['prompt_tokens']:,} prompt + "
                   f"{tc['cost']['completion_tokens']:,} completion tokens, {tc['cost']['seconds']:,.0f} s",
-                  f"- training compute: {cost['compute_seconds']:,.0f} s (every run of train-generator on this folder)",
+                  *([f"- DPO rejected side (the SFT model writing its own dialogs): {dg['llm_calls']:,} LLM calls, "
+                     f"{dg['prompt_tokens']:,} prompt + {dg['completion_tokens']:,} completion tokens (its seconds are in the compute)"]
+                    if (dg := cost.get("dpo_generation")) else []),
+                  f"- training compute: {cost['compute_seconds']:,.0f} s (every run of train-generator on this folder, "
+                  "`compute.jsonl`)",
                   f"- total carried into the manifest of each corpus it generates: {total['prompt_tokens'] + total['completion_tokens']:,} "
                   f"tokens, {total['seconds']:,.0f} s"]
     gguf = info.get("gguf")
@@ -81,7 +85,8 @@ def render_card(info: dict) -> str:
         else:
             lines.append(f"- no model.gguf: {gguf['skipped']}")
     env = info.get("environment", {})
-    lines += ["", "## Run", f"- device: {info['device']}, total time {info['seconds']:.1f} s",
+    lines += ["", "## Run", f"- device: {info['device']}; the run that wrote this card took {info['seconds']:.1f} s "
+              "(every run's compute is in the cost above)",
               "- versions: " + ", ".join(f"{k} {v}" for k, v in sorted(env.items())), ""]
     return "\n".join(lines)
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Sequence
 
 from ..errors import UserError
 from ..hardware import cpu_has_native_bf16
@@ -194,8 +195,9 @@ def log_losses(log_history: list[dict]) -> dict:
     }
 
 
-def build_trainer(trainer_cls, args, model, tokenizer, train, valid, keys: tuple[str, ...], cfg: TrainConfig):
-    """A TRL trainer over the records' ``keys`` columns (LoRA-wrapped with ``--lora``)."""
+def build_trainer(trainer_cls, args, model, tokenizer, train, valid, keys: tuple[str, ...], cfg: TrainConfig,
+                  callbacks: Sequence = ()):
+    """A TRL trainer over the records' ``keys`` columns (LoRA-wrapped with ``--lora``), with extra ``callbacks``."""
     from .sft import to_dataset
 
     return trainer_cls(
@@ -205,12 +207,15 @@ def build_trainer(trainer_cls, args, model, tokenizer, train, valid, keys: tuple
         eval_dataset=to_dataset(valid, keys) if valid else None,
         processing_class=tokenizer,
         peft_config=lora_config(cfg) if cfg.lora else None,
+        callbacks=list(callbacks) or None,
     )
 
 
-def run_stage(trainer_cls, args, model, tokenizer, train, valid, keys: tuple[str, ...], cfg: TrainConfig, stage_dir: Path) -> dict:
-    """Build a TRL trainer, train (resuming from the last checkpoint), evaluate; the common summary fields."""
-    trainer = build_trainer(trainer_cls, args, model, tokenizer, train, valid, keys, cfg)
+def run_stage(trainer_cls, args, model, tokenizer, train, valid, keys: tuple[str, ...], cfg: TrainConfig, stage_dir: Path,
+              callbacks: Sequence = ()) -> dict:
+    """Build a TRL trainer (with extra ``callbacks``, e.g. the compute ledger's), train (resuming from the last
+    checkpoint), evaluate; the common summary fields."""
+    trainer = build_trainer(trainer_cls, args, model, tokenizer, train, valid, keys, cfg, callbacks)
     resume = last_checkpoint(stage_dir)
     out = trainer.train(resume_from_checkpoint=resume)
     eval_loss = trainer.evaluate()["eval_loss"] if valid else None

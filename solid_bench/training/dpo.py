@@ -12,7 +12,7 @@ import json
 import sys
 import time
 from pathlib import Path
-from typing import Sequence
+from typing import Callable, Sequence
 
 from ..errors import UserError
 from ..outputs import atomic_write
@@ -20,13 +20,14 @@ from .common import done_summary, load_model_and_tokenizer, restore_final, run_s
 from .config import TrainConfig
 
 
-def sft_generate(model_dir: Path, cfg: TrainConfig, cache_path: Path):
+def sft_generate(model_dir: Path, cfg: TrainConfig, cache_path: Path, on_batch: Callable[[str], object] | None = None):
     """A ``generate(prompts) -> texts`` function: the SFT model in ``model_dir`` on ``cfg.gen_backend``.
 
     The llama.cpp backends run the model exported to GGUF (``model_dir/model.gguf``, written once, laid out
     as the base's GGUF). Answers go through an answer cache at ``cache_path`` a batch of
     ``cfg.gen_batch_size`` prompts at a time, so a run killed while the model writes (hours for a corpus
-    of a thousand dialogs) resumes with the batches it finished."""
+    of a thousand dialogs) resumes with the batches it finished. ``on_batch(status)`` is called after each batch
+    the model wrote (not one answered from the cache): the compute ledger's line."""
     from ..llm import Request, create_backend
     from ..llm.cache import CachedBackend
 
@@ -50,7 +51,10 @@ def sft_generate(model_dir: Path, cfg: TrainConfig, cache_path: Path):
         texts: list[str] = []
         try:
             for start in range(0, len(requests), cfg.gen_batch_size):
-                texts += [c.text for c in backend.complete(requests[start:start + cfg.gen_batch_size])]
+                batch = backend.complete(requests[start:start + cfg.gen_batch_size])
+                texts += [c.text for c in batch]
+                if on_batch is not None and not all(c.cached for c in batch):
+                    on_batch(f"rejected-side-{len(texts)}")
                 print(f"[train-generator] DPO rejected side: {len(texts)}/{len(requests)} dialogs written by the SFT model",
                       file=sys.stderr, flush=True)
         finally:
@@ -114,8 +118,10 @@ def grouped_dpo_trainer():
     return GroupedDPOTrainer
 
 
-def train_dpo(cfg: TrainConfig, sft_model: Path, train: Sequence[dict], valid: Sequence[dict], stage_dir: Path) -> dict:
-    """Preference-tune the SFT model on (prompt, chosen, rejected) pairs; resumes from the last checkpoint."""
+def train_dpo(cfg: TrainConfig, sft_model: Path, train: Sequence[dict], valid: Sequence[dict], stage_dir: Path,
+              callbacks: Sequence = ()) -> dict:
+    """Preference-tune the SFT model on (prompt, chosen, rejected) pairs; resumes from the last checkpoint.
+    ``callbacks``: extra TrainerCallbacks (the compute ledger's)."""
     stage_dir = Path(stage_dir)
     if restore_final(stage_dir, str(sft_model)):
         return done_summary(stage_dir)
@@ -124,7 +130,7 @@ def train_dpo(cfg: TrainConfig, sft_model: Path, train: Sequence[dict], valid: S
     t0 = time.perf_counter()
     model, tokenizer = load_model_and_tokenizer(str(sft_model), cfg.lora)
     args = dpo_args(cfg, stage_dir, bool(valid))
-    result = run_stage(grouped_dpo_trainer(), args, model, tokenizer, train, valid, DPO_KEYS, cfg, stage_dir)
+    result = run_stage(grouped_dpo_trainer(), args, model, tokenizer, train, valid, DPO_KEYS, cfg, stage_dir, callbacks)
     trainer = result.pop("trainer")
     summary = {
         "stage": "dpo",

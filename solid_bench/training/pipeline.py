@@ -12,11 +12,11 @@ Rerunning the same command resumes: a finished stage is skipped, an unfinished o
 from its last checkpoint. Checkpoints are deleted once their stage has finished.
 
 What making the generator cost is recorded in training.json (``cost``) and the model card: the
-all-in generation cost of its training corpus, and the compute seconds of every invocation of
-this command on ``OUT`` (``compute.jsonl``, one line per run, interrupted ones included when the
-process could still write; a ``kill -9`` loses that run's seconds). ``solid-bench generate
---method solid-rl`` carries the total into its run's manifest, so the corpus's all-in cost
-includes the generator's own making.
+all-in generation cost of its training corpus, the calls and tokens of the DPO rejected side, and
+the compute seconds of every invocation of this command on ``OUT``, written to ``compute.jsonl``
+as they are spent, so a killed run loses at most one checkpoint interval (see training/cost.py).
+``solid-bench generate --method solid-rl`` carries the total into its run's manifest, so the
+corpus's all-in cost includes the generator's own making.
 """
 
 from __future__ import annotations
@@ -32,6 +32,7 @@ from ..inputs import load_json
 from ..outputs import copy_file_atomic, write_json_atomic
 from .common import DONE, describe, precision
 from .config import TrainConfig
+from .cost import ComputeLedger, making_cost, rejected_side_cost
 
 CONFIG_FILE = "training-config.json"
 
@@ -80,34 +81,6 @@ def _drop_checkpoints(stage_dir: Path) -> None:
     (stage_dir / "README.md").unlink(missing_ok=True)
 
 
-COMPUTE_LEDGER = "compute.jsonl"
-
-
-def _log_compute(out: Path, seconds: float, status: str) -> None:
-    """Append one invocation's wall seconds to ``out/compute.jsonl``."""
-    from solid_bench.generators.runfolder import append_jsonl
-
-    append_jsonl(out / COMPUTE_LEDGER, [{"seconds": round(seconds, 3), "status": status}])
-
-
-def making_cost(corpus, out: Path) -> dict:
-    """The cost of making a generator: its training corpus's all-in generation cost plus its compute seconds."""
-    from solid_bench.generators.runfolder import read_jsonl
-
-    gen = corpus.generation_cost() or {}
-    data = gen.get("all_in") or gen.get("marginal") or {}
-    compute = sum(float(r.get("seconds", 0.0)) for r in read_jsonl(Path(out) / COMPUTE_LEDGER))
-    keys = ("llm_calls", "prompt_tokens", "completion_tokens", "seconds")
-    total = {k: data.get(k, 0) for k in keys}
-    total["seconds"] = float(total["seconds"]) + compute
-    return {
-        "training_corpus": {"spec": corpus.spec, "sha256": corpus.sha256, "dialogs": len(corpus.dialogs),
-                            "all_in": bool(gen.get("all_in")), "cost": {k: data.get(k, 0) for k in keys}},
-        "compute_seconds": round(compute, 3),
-        "total": total,
-    }
-
-
 def made_from(base: str | None, corpus) -> dict:
     """What a generator is made from, by display name (``generate`` copies it into each corpus's
     manifest, which names the corpus by it: "SOLID-RL · SmolLM2-135M trained on SOLID · Qwen2.5-Coder-1.5B")."""
@@ -146,12 +119,11 @@ def write_model_gguf(out: Path, base: str | None) -> dict:
 def train_generator(cfg: TrainConfig) -> dict:
     """Train a SOLID-RL generator as ``cfg`` says; returns the training.json record."""
     t0 = time.perf_counter()
-    out = Path(cfg.out)
+    ledger = ComputeLedger(Path(cfg.out), CONFIG_FILE)
     try:
-        info = _train(cfg, t0)
+        info = _train(cfg, t0, ledger)
     except BaseException as e:
-        if (out / CONFIG_FILE).is_file():  # the run got as far as claiming the folder
-            _log_compute(out, time.perf_counter() - t0, type(e).__name__)
+        ledger.mark(type(e).__name__)  # the seconds since the last checkpoint, when the run had started working
         raise
     return info
 
@@ -170,7 +142,7 @@ def lmq_bands(cfg: TrainConfig):
         raise UserError(f"LMQ needs the human train split to fit its length bands: {e} Or pass --no-lmq.") from None
 
 
-def _train(cfg: TrainConfig, t0: float) -> dict:
+def _train(cfg: TrainConfig, t0: float, ledger: ComputeLedger) -> dict:
     from ..corpora import resolve
     from .card import write_card
     from .data import dpo_pairs, sft_records, split_by_dialog
@@ -188,19 +160,24 @@ def _train(cfg: TrainConfig, t0: float) -> dict:
     train_d, valid_d = split_by_dialog(dialogs, cfg.valid_fraction, cfg.seed)
     train_r, valid_r = sft_records(train_d, bands), sft_records(valid_d, bands)
     stages_dir = out / "stages"
-    stages = [train_sft(cfg, base, train_r, valid_r, stages_dir / "sft")]
+    stages = [train_sft(cfg, base, train_r, valid_r, stages_dir / "sft", callbacks=[ledger.trainer_callback()])]
+    ledger.mark("sft")
     _drop_checkpoints(stages_dir / "sft")
-    pairs_info = None
+    pairs_info = generation = None
     if cfg.dpo:
         sft_final = Path(stages[0]["final"])
         valid_ids = {d.id for d in valid_d}
         pairs = load_or_build_pairs(
             stages_dir / "dpo",
             lambda: dpo_pairs(train_d + valid_d, train_r + valid_r,
-                              sft_generate(sft_final, cfg, stages_dir / "dpo" / "generation-cache.sqlite"), cfg.reverse_pairs),
+                              sft_generate(sft_final, cfg, stages_dir / "dpo" / "generation-cache.sqlite",
+                                           on_batch=ledger.worked), cfg.reverse_pairs),
         )
+        generation = rejected_side_cost(stages_dir / "dpo")
         stages.append(train_dpo(cfg, sft_final, [p for p in pairs if p["id"] not in valid_ids],
-                                [p for p in pairs if p["id"] in valid_ids], stages_dir / "dpo"))
+                                [p for p in pairs if p["id"] in valid_ids], stages_dir / "dpo",
+                                callbacks=[ledger.trainer_callback()]))
+        ledger.mark("dpo")
         _drop_checkpoints(stages_dir / "dpo")
         pairs_info = {"n": len(pairs), "n_parse_ok": sum(p["model_output_parse"] == "ok" for p in pairs)}
     _publish(Path(stages[-1]["final"]), out)
@@ -233,8 +210,8 @@ def _train(cfg: TrainConfig, t0: float) -> dict:
         "environment": _versions(),
         "seconds": time.perf_counter() - t0,
     }
-    _log_compute(out, info["seconds"], "complete")
-    info["cost"] = making_cost(corpus, out)
+    ledger.mark("complete")
+    info["cost"] = making_cost(corpus, out, generation)
     write_json_atomic(out / "training.json", info)
     write_card(out, info)
     return info

@@ -96,8 +96,10 @@ def weighted_sft_trainer():
     return WeightedSFTTrainer
 
 
-def train_sft(cfg: TrainConfig, base: str, train: Sequence[dict], valid: Sequence[dict], stage_dir: Path) -> dict:
+def train_sft(cfg: TrainConfig, base: str, train: Sequence[dict], valid: Sequence[dict], stage_dir: Path,
+              callbacks: Sequence = ()) -> dict:
     """Fine-tune ``base`` on prompt/completion/weight records; resumes from the last checkpoint in ``stage_dir``.
+    ``callbacks``: extra TrainerCallbacks (the compute ledger's).
 
     Returns a summary: losses, steps, examples used and dropped, seconds, and the final model folder.
     """
@@ -112,7 +114,8 @@ def train_sft(cfg: TrainConfig, base: str, train: Sequence[dict], valid: Sequenc
         from ..errors import UserError
 
         raise UserError(f"No training dialog's prompt fits in --max-length {cfg.max_length}; raise --max-length.")
-    result = run_stage(weighted_sft_trainer(), sft_args(cfg, stage_dir, bool(valid)), model, tokenizer, train, valid, SFT_KEYS, cfg, stage_dir)
+    result = run_stage(weighted_sft_trainer(), sft_args(cfg, stage_dir, bool(valid)), model, tokenizer, train, valid, SFT_KEYS, cfg, stage_dir,
+                       callbacks)
     trainer = result.pop("trainer")
     summary = {
         "stage": "sft",

@@ -187,9 +187,25 @@ def test_sft_then_dpo_writes_model_card_and_finite_losses(tiny_base, run_folder,
                             "models list) nor a folder holding model.gguf, so there is no GGUF to take the tokenizer and "
                             "layout from"}
     assert not (out / "model.gguf").exists() and f"- no model.gguf: the base {tiny_base} is neither" in card
-    # a rerun finds both stages finished and retrains nothing
+    # the compute ledger was written as the run went: each checkpoint, each stage's end, the rejected side's
+    # batch, the exit; the making cost adds its seconds and the rejected side's tokens (counted in its cache)
+    ledger = [json.loads(line) for line in (out / "compute.jsonl").read_text().splitlines()]
+    assert [r["status"] for r in ledger] == ["checkpoint-1", "checkpoint-2", "sft", "rejected-side-6",
+                                            "checkpoint-1", "checkpoint-2", "dpo", "complete"]
+    assert all(r["seconds"] >= 0 for r in ledger)
+    assert info["cost"]["compute_seconds"] == pytest.approx(sum(r["seconds"] for r in ledger), abs=1e-3)
+    import sqlite3
+
+    with sqlite3.connect(out / "stages" / "dpo" / "generation-cache.sqlite") as db:
+        calls, prompt, completion = db.execute("SELECT count(*), sum(prompt_tokens), sum(completion_tokens) FROM completions").fetchone()
+    assert calls == 2 and prompt > 0 and completion > 0  # the 6 fixture dialogs make 2 distinct prompts
+    assert info["cost"]["dpo_generation"] == {"llm_calls": 2, "prompt_tokens": prompt, "completion_tokens": completion}
+    assert json.loads((out / "stages" / "dpo" / "generation-cost.json").read_text())["prompt_tokens"] == prompt
+    assert info["cost"]["total"]["prompt_tokens"] == info["cost"]["training_corpus"]["cost"]["prompt_tokens"] + prompt
+    # a rerun finds both stages finished, retrains nothing, and adds nothing to the ledger
     assert main(argv) == 0
     assert json.loads((out / "training.json").read_text())["stages"] == info["stages"]
+    assert [json.loads(line) for line in (out / "compute.jsonl").read_text().splitlines()] == ledger
     # the same folder with other settings is refused
     assert main(argv[:-2] + ["--lr", "2e-3"]) == 2
     assert "other settings (lr)" in capsys.readouterr().err
