@@ -189,7 +189,10 @@ def run_generation(config: GenerationConfig, train=None, backend=None,
 
     try:
         manifest("running")  # the identity is on disk before any work, so a resume is checked against it
-        log(f"self-seeding {config.n} seeds with {config.backend} ({model})")
+        if config.seeds_file:
+            log(f"taking up to {config.n} seeds from {config.seeds_file} (a field the file leaves empty is written by {model})")
+        else:
+            log(f"self-seeding {config.n} seeds with {config.backend} ({model})")
         seeder = SelfSeeder(llm, folder.path, folder.meter, seed=config.seed, batch_size=config.batch_size,
                             names_per_request=config.names_per_request,
                             seed_file=Path(config.seeds_file) if config.seeds_file else None)
