@@ -104,8 +104,11 @@ def f1_vs_cost(table: Table, fig) -> None:
         err = [[m - r["micro_f1_ci_lo"] for m, r in zip(y, rs)], [r["micro_f1_ci_hi"] - m for m, r in zip(y, rs)]]
         ax.errorbar([r[key] for r in rs], y, yerr=err, fmt=markers[pred][0], linestyle=markers[pred][1], color=colors[family],
                     capsize=3, label=f"{family} / {pred}")  # fmt: skip
-        for r in rs:
-            ax.annotate(f"{r['n_synthetic_dialogs']:,}", (r[key], r["micro_f1_mean"]), textcoords="offset points", xytext=(4, 4), fontsize=7)
+        labelled = None  # from the costliest point down, a label per point not within 10% of the last labelled one's cost
+        for r in reversed(rs):
+            if labelled is None or r[key] < labelled / 1.1:
+                ax.annotate(f"{r['n_synthetic_dialogs']:,}", (r[key], r["micro_f1_mean"]), textcoords="offset points", xytext=(4, 4), fontsize=7)
+                labelled = r[key]
     for r in _main(table):
         if r["is_baseline"]:
             ax.axhline(r["micro_f1_mean"], linestyle="--", color="gray", linewidth=1)

@@ -146,3 +146,23 @@ def test_cli_user_errors_exit_2_without_output(args, message, results_dir, tmp_p
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
     assert not (tmp_path / "out").exists() and not (results_dir / "board").exists()
+
+
+def test_f1_vs_cost_labels_each_point_unless_a_costlier_label_sits_within_ten_percent():
+    from types import SimpleNamespace
+
+    from matplotlib.figure import Figure
+
+    from solid_bench.leaderboard.plots import f1_vs_cost
+    from solid_bench.leaderboard.table import MAIN_SECTION
+
+    def row(n: int, tokens: float) -> dict:
+        return {"section": MAIN_SECTION, "all_in_tokens": tokens, "micro_f1_mean": 0.6, "micro_f1_ci_lo": 0.55,
+                "micro_f1_ci_hi": 0.65, "n_synthetic_dialogs": n, "n_human_dialogs": 0, "generator": "SOLID · X",
+                "predictor": "tfidf-lr", "is_baseline": False, "training_data": f"SOLID · X · {n} dialogs", "test": "human"}
+
+    # 1,000 dialogs cost within 10% of the whole 1,043-dialog corpus: its label would print over the corpus's
+    table = SimpleNamespace(rows=[row(100, 2.4e5), row(1000, 2.39e6), row(1043, 2.49e6)], meta={"prices": {}})
+    fig = Figure()
+    f1_vs_cost(table, fig)
+    assert sorted(t.get_text() for t in fig.axes[0].texts) == ["1,043", "100"]
