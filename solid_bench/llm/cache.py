@@ -134,6 +134,19 @@ class CachedBackend:
         self.backend.close()
 
 
+def cache_totals(path: str | Path) -> dict:
+    """What the calls stored in a cache file cost when they were made: ``llm_calls`` (one per row: a request
+    is stored once), ``prompt_tokens``, ``completion_tokens`` and ``seconds``. Read-only."""
+    conn = sqlite3.connect(f"file:{Path(path)}?mode=ro", uri=True)
+    try:
+        n, prompt, completion, seconds = conn.execute(
+            "SELECT count(*), coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0), "
+            "coalesce(sum(seconds), 0) FROM completions").fetchone()
+    finally:
+        conn.close()
+    return {"llm_calls": int(n), "prompt_tokens": int(prompt), "completion_tokens": int(completion), "seconds": float(seconds)}
+
+
 def open_backend(name: str, model: str | None = None, cache_path: str | Path | None | bool = None, **options):
     """Create backend ``name`` and wrap it in a cache (``cache_path`` None: the default file; False: no cache)."""
     from . import create_backend

@@ -17,13 +17,14 @@ ledger (the generation runs inside train-generator) and are not added twice.
 from __future__ import annotations
 
 import json
-import sqlite3
 import time
 from pathlib import Path
 
 COMPUTE_LEDGER = "compute.jsonl"
 GENERATION_COST = "generation-cost.json"
-COST_KEYS = ("llm_calls", "prompt_tokens", "completion_tokens", "seconds")
+GENERATION_CACHE = "generation-cache.sqlite"  # the DPO stage's answer cache (local, not committed)
+COUNT_KEYS = ("llm_calls", "prompt_tokens", "completion_tokens")  # what generation adds besides seconds
+COST_KEYS = (*COUNT_KEYS, "seconds")
 
 
 class ComputeLedger:
@@ -87,25 +88,19 @@ def rejected_side_cost(stage_dir: Path) -> dict | None:
     """LLM calls and tokens of the DPO rejected side: ``stage_dir/generation-cost.json``, written from the
     stage's answer cache the first time it is asked for (kept, and committed with the run, since the cache is
     not); None when neither exists (pairs made elsewhere: their generation cost is unknown)."""
+    from ..llm.cache import cache_totals
     from ..outputs import write_json_atomic
 
     stage_dir = Path(stage_dir)
     record = stage_dir / GENERATION_COST
     if record.is_file():
         return json.loads(record.read_text(encoding="utf-8"))
-    cache = stage_dir / "generation-cache.sqlite"
+    cache = stage_dir / GENERATION_CACHE
     if not cache.is_file():
         return None
-    conn = sqlite3.connect(f"file:{cache}?mode=ro", uri=True)
-    try:
-        n, prompt, completion, seconds = conn.execute(
-            "SELECT count(*), coalesce(sum(prompt_tokens), 0), coalesce(sum(completion_tokens), 0), "
-            "coalesce(sum(seconds), 0) FROM completions").fetchone()
-    finally:
-        conn.close()
-    info = {"llm_calls": int(n), "prompt_tokens": int(prompt), "completion_tokens": int(completion),
-            "seconds": round(float(seconds), 3), "source": cache.name,
-            "note": "seconds are inside compute.jsonl already; only calls and tokens add to the making cost"}
+    info = cache_totals(cache) | {"source": cache.name,
+                                  "note": "seconds are inside compute.jsonl already; only calls and tokens add to the making cost"}
+    info["seconds"] = round(info["seconds"], 3)
     write_json_atomic(record, info)
     return info
 
@@ -117,13 +112,13 @@ def making_cost(corpus, out: Path, generation: dict | None = None) -> dict:
     data = gen.get("all_in") or gen.get("marginal") or {}
     compute = compute_seconds(out)
     total = {k: data.get(k, 0) for k in COST_KEYS}
-    for k in ("llm_calls", "prompt_tokens", "completion_tokens"):
+    for k in COUNT_KEYS:
         total[k] += (generation or {}).get(k, 0)
     total["seconds"] = float(total["seconds"]) + compute
     return {
         "training_corpus": {"spec": corpus.spec, "sha256": corpus.sha256, "dialogs": len(corpus.dialogs),
                             "all_in": bool(gen.get("all_in")), "cost": {k: data.get(k, 0) for k in COST_KEYS}},
-        "dpo_generation": {k: generation[k] for k in ("llm_calls", "prompt_tokens", "completion_tokens")} if generation else None,
+        "dpo_generation": {k: generation[k] for k in COUNT_KEYS} if generation else None,
         "compute_seconds": round(compute, 3),
         "total": total,
     }

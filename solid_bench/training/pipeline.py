@@ -32,7 +32,7 @@ from ..inputs import load_json
 from ..outputs import copy_file_atomic, write_json_atomic
 from .common import DONE, describe, precision
 from .config import TrainConfig
-from .cost import ComputeLedger, making_cost, rejected_side_cost
+from .cost import GENERATION_CACHE, ComputeLedger, making_cost, rejected_side_cost
 
 CONFIG_FILE = "training-config.json"
 
@@ -170,7 +170,7 @@ def _train(cfg: TrainConfig, t0: float, ledger: ComputeLedger) -> dict:
         pairs = load_or_build_pairs(
             stages_dir / "dpo",
             lambda: dpo_pairs(train_d + valid_d, train_r + valid_r,
-                              sft_generate(sft_final, cfg, stages_dir / "dpo" / "generation-cache.sqlite",
+                              sft_generate(sft_final, cfg, stages_dir / "dpo" / GENERATION_CACHE,
                                            on_batch=ledger.worked), cfg.reverse_pairs),
         )
         generation = rejected_side_cost(stages_dir / "dpo")
