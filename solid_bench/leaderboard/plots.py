@@ -7,6 +7,7 @@ and every series is drawn in table order.
 from __future__ import annotations
 
 import io
+import re
 from collections import defaultdict
 from typing import Any, Callable
 
@@ -39,6 +40,24 @@ def _family(row: dict[str, Any]) -> str:
     return f"human + {row['generator']}" if row["n_human_dialogs"] else row["generator"]
 
 
+def _predictor_names(table: Table) -> dict[tuple[str, str], str]:
+    """A legend name per (predictor, params_hash): the predictor, and where it runs with several parameter sets (an LLM
+    predictor on two models), the model or else the parameters that tell them apart."""
+    variants: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    for r in table.rows:
+        variants[r["predictor"]].add((r.get("params_hash", ""), r.get("params", "")))
+    names = {}
+    for pred, vs in variants.items():
+        for h, params in vs:
+            model = re.search(r"\bmodel=([^,}]+)", params)
+            names[(pred, h)] = pred if len(vs) == 1 else f"{pred} ({model.group(1) if model else params or h[:8]})"
+    return names
+
+
+def _name(names: dict[tuple[str, str], str], row: dict[str, Any]) -> str:
+    return names.get((row["predictor"], row.get("params_hash", "")), row["predictor"])
+
+
 _MARKERS = (("o", "-"), ("s", "--"), ("^", ":"), ("D", "-."), ("v", "-"), ("P", "--"))
 _COLORS = ("tab:blue", "tab:orange", "tab:green", "tab:red", "tab:purple", "tab:brown", "tab:pink", "tab:olive", "tab:cyan")
 
@@ -61,21 +80,22 @@ def learning_curve(table: Table, fig) -> None:
     """micro-F1 vs training dialogs: the human curve (human@N and all human dialogs) against each generator's
     curve (synthetic data alone, x = synthetic dialogs), a line with CI band per (generator, predictor)."""
     ax = fig.add_subplot(1, 1, 1)
-    lines: dict[tuple[bool, str, str, str], list[dict[str, Any]]] = defaultdict(list)
+    names = _predictor_names(table)
+    lines: dict[tuple[bool, str, str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in _main(table):
         if r["n_synthetic_dialogs"] and not r["n_human_dialogs"]:
-            lines[(True, r["generator"], r["predictor"], r["test"])].append(r)
+            lines[(True, r["generator"], r["predictor"], _name(names, r), r["test"])].append(r)
         elif r["n_human_dialogs"] and human_curve_point(r["train"]):
-            lines[(False, "human", r["predictor"], r["test"])].append(r)
+            lines[(False, "human", r["predictor"], _name(names, r), r["test"])].append(r)
     if not lines:
         _empty(ax, "no learning-curve rows in these results")
         return
     suffix = _many_tests(table)
     colors, markers = _styles(table)
-    for (synthetic, gen, pred, test), rows in sorted(lines.items()):
+    for (synthetic, gen, pred, name, test), rows in sorted(lines.items()):
         key = "n_synthetic_dialogs" if synthetic else "n_human_dialogs"
         rows = sorted(rows, key=lambda r: r[key])
-        label = f"{gen} / {pred}" + (f" on {test}" if suffix else "")
+        label = f"{gen} / {name}" + (f" on {test}" if suffix else "")
         _band(ax, rows, [r[key] for r in rows], label, colors[gen], markers[pred])
     ax.set_xscale("log")
     ax.set_xlabel("training dialogs (human for the human curve, synthetic for a generator)")
@@ -94,16 +114,17 @@ def f1_vs_cost(table: Table, fig) -> None:
     if not rows:
         _empty(ax, "no generation cost recorded in these results")
         return
-    series: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    names = _predictor_names(table)
+    series: dict[tuple[str, str, str], list[dict[str, Any]]] = defaultdict(list)
     for r in rows:
-        series[(_family(r), r["predictor"])].append(r)
+        series[(_family(r), r["predictor"], _name(names, r))].append(r)
     colors, markers = _styles(table)
-    for (family, pred), rs in sorted(series.items()):
+    for (family, pred, name), rs in sorted(series.items()):
         rs = sorted(rs, key=lambda r: r[key])
         y = [r["micro_f1_mean"] for r in rs]
         err = [[m - r["micro_f1_ci_lo"] for m, r in zip(y, rs)], [r["micro_f1_ci_hi"] - m for m, r in zip(y, rs)]]
         ax.errorbar([r[key] for r in rs], y, yerr=err, fmt=markers[pred][0], linestyle=markers[pred][1], color=colors[family],
-                    capsize=3, label=f"{family} / {pred}")  # fmt: skip
+                    capsize=3, label=f"{family} / {name}")  # fmt: skip
         labelled = None  # from the costliest point down, a label per point not within 10% of the last labelled one's cost
         for r in reversed(rs):
             if labelled is None or r[key] < labelled / 1.1:
@@ -112,7 +133,7 @@ def f1_vs_cost(table: Table, fig) -> None:
     for r in _main(table):
         if r["is_baseline"]:
             ax.axhline(r["micro_f1_mean"], linestyle="--", color="gray", linewidth=1)
-            ax.annotate(f"{r['training_data']} / {r['predictor']}", (0.01, r["micro_f1_mean"]), xycoords=("axes fraction", "data"),
+            ax.annotate(f"{r['training_data']} / {_name(names, r)}", (0.01, r["micro_f1_mean"]), xycoords=("axes fraction", "data"),
                         fontsize=7, color="gray", va="bottom")  # fmt: skip
     ax.set_xscale("log")
     ax.set_xlabel(unit + ", total for the training set")

@@ -166,3 +166,33 @@ def test_f1_vs_cost_labels_each_point_unless_a_costlier_label_sits_within_ten_pe
     fig = Figure()
     f1_vs_cost(table, fig)
     assert sorted(t.get_text() for t in fig.axes[0].texts) == ["1,043", "100"]
+
+
+def test_plots_name_each_model_of_a_predictor_run_with_several():
+    from types import SimpleNamespace
+
+    from matplotlib.figure import Figure
+
+    from solid_bench.leaderboard.plots import f1_vs_cost, learning_curve
+    from solid_bench.leaderboard.table import MAIN_SECTION
+
+    def row(predictor: str, params: str, f1: float) -> dict:
+        return {"section": MAIN_SECTION, "all_in_tokens": None, "micro_f1_mean": f1, "micro_f1_ci_lo": f1 - 0.02,
+                "micro_f1_ci_hi": f1 + 0.02, "n_synthetic_dialogs": 0, "n_human_dialogs": 1760, "generator": "",
+                "predictor": predictor, "params": params, "params_hash": str(hash(params)), "is_baseline": True,
+                "train": "human", "training_data": "human · 1,760 dialogs", "test": "human"}
+
+    rows = [row("llm-fewshot", "backend=llama-server, model=qwen-1.5b, options={'a': 1, 'b': 2}", 0.27),
+            row("llm-fewshot", "backend=llama-server, model=smol-135m, options={'a': 1, 'b': 2}", 0.20),
+            row("tfidf-lr", "", 0.72)]
+    table = SimpleNamespace(rows=rows, meta={"prices": {}})
+    fig = Figure()
+    learning_curve(table, fig)
+    legend = sorted(t.get_text() for t in fig.axes[0].get_legend().get_texts())
+    assert legend == ["human / llm-fewshot (qwen-1.5b)", "human / llm-fewshot (smol-135m)", "human / tfidf-lr"]
+    rows.append(dict(row("bert", "", 0.6), all_in_tokens=1e6, n_synthetic_dialogs=100, n_human_dialogs=0,
+                     generator="SOLID · X", is_baseline=False))
+    fig = Figure()
+    f1_vs_cost(table, fig)
+    texts = {t.get_text() for t in fig.axes[0].texts}
+    assert {"human · 1,760 dialogs / llm-fewshot (qwen-1.5b)", "human · 1,760 dialogs / llm-fewshot (smol-135m)"} <= texts
