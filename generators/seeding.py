@@ -377,6 +377,8 @@ class SelfSeeder:
                     break
                 continue
             seeds.extend(self._starters(pending[: n - len(seeds)]))  # no starters beyond the n seeds asked for
+        # counted over seeds.jsonl, not this process's calls: a resumed run reports the earlier sessions' fallbacks too
+        self.stats["starter_template_fallback"] = sum(s.starter == template_starter(s.attribute, s.entity_name) for s in seeds)
         return seeds
 
     def _usable(self, background: dict, done: set) -> bool:
@@ -405,7 +407,6 @@ class SelfSeeder:
             for b, a in part:
                 starter = b.get("starter") or starters.get(id(b), "")
                 if not starter:
-                    self.stats["starter_template_fallback"] += 1
                     starter = template_starter(a, b["entity_name"])
                     # a template starter keeps the entity (it is real and known); the drop is counted
                 done.append(Seed(b["entity_name"], b["entity_type"], a, b["background"], starter))

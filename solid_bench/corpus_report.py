@@ -26,8 +26,10 @@
   resume's replays from the folder's own cache count nothing, ``runfolder.Meter``). From it:
   accepted dialogs per hour, prompt + completion tokens per second and completion tokens per
   second, LLM calls (answers paid for) per accepted dialog, and all-in
-  tokens and seconds per 1,000 accepted dialogs; the marginal tokens per 1,000 (the accepted
-  dialogs' own calls) stand beside them.
+  tokens and seconds per 1,000 accepted dialogs, which add what the run owes outside its folder
+  (``manifest.external_costs``: seeds made by another run, a trained generator's making; the
+  leaderboard's all-in cost, ``formats.jsonl.all_in_cost_share``) and say how much of it that is;
+  the marginal tokens per 1,000 (the accepted dialogs' own calls) stand beside them.
 * ``faithfulness``: micro-F1 of the corpus's own labels against a judge: tfidf-lr trained on
   human train (seed 0), its threshold tuned on human valid. The same judge's score on human valid
   is the ceiling a corpus whose labels are as faithful as human annotations would reach.
@@ -151,15 +153,22 @@ def acceptance(folder: Path) -> dict[str, Any] | None:
             "rejected_by_reason": dict(sorted(reasons.items()))}
 
 
-def throughput(cost_all: dict[str, Any] | None, accepted: int, marginal: dict[str, Any] | None = None) -> dict[str, Any] | None:
-    """Rates and per-1,000-dialog costs of a run from its manifest's ``cost.all`` (see the module docstring)."""
+def throughput(cost_all: dict[str, Any] | None, accepted: int, marginal: dict[str, Any] | None = None,
+               all_in: dict[str, Any] | None = None) -> dict[str, Any] | None:
+    """Rates and per-1,000-dialog costs of a run from its manifest's ``cost.all`` (see the module docstring).
+
+    ``all_in``: the whole cost as a cost record with its ``dialogs``, where the run owes costs outside its folder
+    (``formats.jsonl.all_in_cost_share``: seeds made by another run, a trained generator's making); the rates stay
+    those of the run's own calls."""
     if not cost_all or not accepted:
         return None
     from .leaderboard.cost import Prices, cost_columns
 
     # the per-1,000 figures come from the leaderboard's one definition of them
-    per_1k = cost_columns({"marginal": marginal, "all_in": {**cost_all, "dialogs": accepted}}, Prices())
-    seconds, tokens = per_1k["all_in_seconds"], per_1k["all_in_tokens"]
+    own = cost_columns({"all_in": {**cost_all, "dialogs": accepted}}, Prices())
+    per_1k = cost_columns({"marginal": marginal, "all_in": all_in or {**cost_all, "dialogs": accepted}}, Prices())
+    seconds, tokens = own["all_in_seconds"], own["all_in_tokens"]
+    outside = per_1k["all_in_tokens_per_1k"] - own["all_in_tokens_per_1k"]
     completion = int(cost_all.get("completion_tokens", 0))
     per_s = (lambda x: x / seconds) if seconds > 0 else (lambda x: None)
     return {
@@ -174,6 +183,7 @@ def throughput(cost_all: dict[str, Any] | None, accepted: int, marginal: dict[st
         "calls_per_dialog": int(cost_all.get("llm_calls", 0)) / accepted,
         "all_in_tokens_per_1k": per_1k["all_in_tokens_per_1k"],
         "all_in_seconds_per_1k": per_1k["all_in_seconds_per_1k"],
+        "outside_tokens_per_1k": outside if outside >= 0.5 else 0.0,  # not a rounding residue of the per-dialog share
         "marginal_tokens_per_1k": per_1k["marginal_tokens_per_1k"],
     }
 
@@ -263,13 +273,16 @@ def report(spec: str, judge: Judge | None = None, human_train=None) -> dict[str,
     }
     if folder and (folder / "manifest.json").is_file():
         manifest = _read_json(folder / "manifest.json")
+        from .formats.jsonl import all_in_cost_share
         from .generator_names import generator_name
 
         out["model"] = manifest.get("model")
         out["generator"] = generator_name(manifest)
         out["cost"] = manifest.get("cost", {}).get("all")
         acc = out["acceptance"]["accepted"] if out["acceptance"] else 0
-        out["throughput"] = throughput(out["cost"], acc, (corpus.generation_cost() or {}).get("marginal"))
+        share = all_in_cost_share(folder)
+        out["throughput"] = throughput(out["cost"], acc, (corpus.generation_cost() or {}).get("marginal"),
+                                       {**share, "dialogs": 1} if share else None)
     return out
 
 
@@ -320,7 +333,9 @@ def to_markdown(r: dict[str, Any]) -> str:
             f"{_num(tp['tokens_per_second'], 1)} tokens/s ({_num(tp['completion_tokens_per_second'], 2)} completion tokens/s), "
             f"{tp['calls_per_dialog']:.1f} LLM calls per accepted dialog; all-in per 1,000 accepted dialogs: "
             f"{_big(tp['all_in_tokens_per_1k'])} tokens, {_num(tp['all_in_seconds_per_1k'] / 3600, 1)} h "
-            f"(marginal: {_big(tp['marginal_tokens_per_1k'])} tokens)")
+            + (f"({_big(tp['outside_tokens_per_1k'])} tokens of them outside this run: seeds made by another run, "
+               "a trained generator's making) " if tp.get("outside_tokens_per_1k") else "")
+            + f"(marginal: {_big(tp['marginal_tokens_per_1k'])} tokens)")
     lines += [
         "",
         "Definitions: `solid_bench/corpus_report.py`.",
@@ -360,6 +375,7 @@ SIDE_BY_SIDE: list[tuple[str, Any]] = [
      f"({_num(r['throughput']['completion_tokens_per_second'], 2)})" if r.get("throughput") else "–"),
     ("LLM calls per accepted dialog", lambda r: f"{r['throughput']['calls_per_dialog']:.1f}" if r.get("throughput") else "–"),
     ("all-in tokens per 1k accepted", lambda r: _big((r.get("throughput") or {}).get("all_in_tokens_per_1k"))),
+    ("of them outside the run (seeds, generator's making)", lambda r: _big((r.get("throughput") or {}).get("outside_tokens_per_1k"))),
     ("all-in generation hours per 1k accepted", lambda r: _num(r["throughput"]["all_in_seconds_per_1k"] / 3600, 1)
      if r.get("throughput") else "–"),
     ("marginal tokens per 1k accepted", lambda r: _big((r.get("throughput") or {}).get("marginal_tokens_per_1k"))),

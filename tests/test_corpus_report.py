@@ -144,3 +144,20 @@ def test_report_of_a_missing_corpus_is_a_clear_error(tiny_data, tmp_path, capsys
     err = capsys.readouterr().err
     assert "Traceback" not in err and err.count("\n") == 1
     assert not (tmp_path / "rep").exists()
+
+
+def test_all_in_cost_adds_what_the_run_owes_outside_its_folder(tiny_data, tmp_path, capsys):
+    a = _run_folder(tmp_path / "a")
+    (a / "manifest.json").write_text(json.dumps({
+        "model": "m-a", "identity": {"method": "solid", "model": "qwen2.5-coder-1.5b"}, "counts": {"accepted": 3},
+        "cost": {"all": {"llm_calls": 30, "prompt_tokens": 9000, "completion_tokens": 3000, "seconds": 1200.0}},
+        "external_costs": {"seeding": {"llm_calls": 6, "prompt_tokens": 2000, "completion_tokens": 1000, "seconds": 600.0,
+                                       "source": "seeds/seeding.json"}}}), encoding="utf-8")
+    assert main(["data", "report", str(a), str(a)]) == 0
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in capsys.readouterr().out.splitlines() if line.startswith("| ")}
+    # all-in: (12,000 + 3,000) tokens * 1000 / 3 = 5.00M, 1,800 s * 1000 / 3 = 166.7 h; 1.00M of it from the seeds
+    assert rows["all-in tokens per 1k accepted"].endswith("| 5.00M | 5.00M |")
+    assert rows["all-in generation hours per 1k accepted"].endswith("| 166.7 | 166.7 |")
+    assert rows["of them outside the run (seeds, generator's making)"].endswith("| 1.00M | 1.00M |")
+    # the rates are the run's own: 3 dialogs in its 1,200 s
+    assert rows["accepted dialogs per generation hour"].endswith("| 9.0 | 9.0 |")

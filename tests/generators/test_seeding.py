@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import zlib
 
 import pytest
 
@@ -263,3 +264,28 @@ def test_name_rounds_cap_the_names_a_model_is_asked_for(tmp_path):
     resumed = FakeBackend()
     assert SelfSeeder(resumed, tmp_path, seed=0, batch_size=16, n_types=2, name_rounds=2).run(1000) == seeds
     assert resumed.calls == 0
+
+
+class _PlainStarters(_DiesAfter):
+    """The fake model, whose every other opening post asks nothing (the seeder falls back to the template)."""
+
+    def _answer(self, request):
+        if "opening post" in request.messages[0][1] and zlib.crc32(request.messages[-1][1].encode()) % 2:
+            return "Thanks for reading."
+        return super()._answer(request)
+
+
+def test_template_starter_count_covers_the_sessions_before_a_resume(tmp_path):
+    from solid_bench.generators.seeding import template_starter
+
+    def templated(seeds) -> int:
+        return sum(s["starter"] == template_starter(s["attribute"], s["entity_name"]) for s in seeds)
+
+    with pytest.raises(KeyboardInterrupt):  # killed inside the starter stage, some seeds written
+        SelfSeeder(_PlainStarters(15), tmp_path, seed=4, batch_size=2).run(12)
+    before = [json.loads(line) for line in (tmp_path / "seeds.jsonl").read_text().splitlines()]
+    seeder = SelfSeeder(_PlainStarters(-1), tmp_path, seed=4, batch_size=2)
+    seeder.run(12)
+    after = [json.loads(line) for line in (tmp_path / "seeds.jsonl").read_text().splitlines()]
+    assert len(after) == 12 and 0 < templated(before) < templated(after)  # fallbacks in both sessions
+    assert seeder.stats["starter_template_fallback"] == templated(after)
