@@ -21,13 +21,16 @@ compute) is printed too, with the number of accepted dialogs at which its all-in
 would drop to each SOLID side's.
 
 Ratios are each side's figure over the ``--reference`` side's (default: the first SOLID-RL side).
+With ``--repeats K`` the sides run K rounds (every side once per round, in order, each on fresh
+folders); each figure per accepted dialog is the median over rounds, and each ratio is the median
+of the ratios measured within a round.
 
 Run (the issue-13 comparison, every side on llama-server with both cores):
     OMP_NUM_THREADS=1 python benchmarks/solid_vs_solid_rl.py --seeds SEEDS --n 64 --batch-size 32 --seed 1 \
         --side solid-qwen=solid,llama-server,qwen2.5-coder-1.5b,servers=2,parallel=16,threads=1 \
         --side solid-smollm2=solid,llama-server,smollm2-135m,servers=2,parallel=16,threads=1 \
         --side solid-rl=solid-rl,llama-server,models/solid-rl,servers=2,parallel=16,threads=1 \
-        --json runs/solid-vs-solid-rl.json
+        --repeats 3 --json runs/solid-vs-solid-rl.json
 """
 
 from __future__ import annotations
@@ -158,17 +161,17 @@ def main() -> None:
     ap.add_argument("--temperature", type=float, default=0.7)
     ap.add_argument("--retries", type=int, default=2, help="retries of a rejected utterance (SOLID) or dialog (SOLID-RL)")
     ap.add_argument("--keep", type=Path, default=None, help="keep the run folders here (default: a temporary folder)")
+    ap.add_argument("--repeats", type=int, default=1, help="rounds of every side; figures are medians over rounds")
     ap.add_argument("--json", type=Path, default=None)
     args = ap.parse_args()
+    if args.repeats < 1:
+        raise SystemExit(f"--repeats must be at least 1; got {args.repeats}.")
     names = [side["name"] for side in args.side]
     if len(set(names)) != len(names):
         raise SystemExit(f"--side names must differ; got {names}.")
     reference = args.reference or next((s["name"] for s in args.side if s["method"] == "solid-rl"), names[0])
     if reference not in names:
         raise SystemExit(f"--reference {reference!r} is not a side; choose one of {names}.")
-
-    from solid_bench.llm import Request
-    from solid_bench.llm.cache import open_backend
 
     try:
         import torch
@@ -177,48 +180,82 @@ def main() -> None:
     except ImportError:
         pass
     root = args.keep or Path(tempfile.mkdtemp(prefix="solid-vs-rl-"))
+    folders = {(name, i): root / (name if args.repeats == 1 else f"{name}-r{i}") for name in names for i in range(args.repeats)}
     if args.keep:
-        for name in names:
-            if (root / name).exists():
-                raise SystemExit(f"{root / name} exists; remove it or choose another --keep (the benchmark runs fresh).")
-    sides, conditions = {}, {}
+        for folder in folders.values():
+            if folder.exists():
+                raise SystemExit(f"{folder} exists; remove it or choose another --keep (the benchmark runs fresh).")
+    rounds: list[dict] = []
+    conditions = {}
     try:
-        for spec in args.side:  # one backend at a time: each side has the whole machine
-            options = dict(spec["options"])
-            if spec["backend"] == "transformers":
-                options.setdefault("batch_size", args.batch_size)
-            llm = open_backend(spec["backend"], spec["model"], cache_path=False, **options)
-            try:
-                if hasattr(llm, "load"):
-                    llm.load()
-                llm.complete([Request((("user", "Hi"),), max_new_tokens=4, temperature=0.0)])  # start and warm up
-                server0 = server_cpu_seconds(llm)
-                side = run_side(spec["method"], llm, args.seeds, args.n, args.batch_size, args.seed,
-                                args.max_new_tokens, args.temperature, root / spec["name"], args.retries)
-                side["server_cpu_seconds"] = server_cpu_seconds(llm) - server0
-                side["cpu_seconds"] += side["server_cpu_seconds"]
-            finally:
-                llm.close()
-            side["backend"], side["options"] = spec["backend"], spec["options"]
-            side["making"] = making_cost(spec["model"]) if spec["method"] == "solid-rl" else None
-            sides[spec["name"]] = side
-            conditions[spec["name"]] = f"{spec['backend']} {json.dumps(spec['options'])}"
+        for i in range(args.repeats):
+            rounds.append(run_round(args, folders, i, conditions))
     finally:
         if not args.keep:
             shutil.rmtree(root, ignore_errors=True)
+    report(args, rounds, conditions, reference)
+
+
+def run_round(args, folders: dict, i: int, conditions: dict) -> dict:
+    """Every side once, one backend at a time: each side has the whole machine."""
+    from solid_bench.llm import Request
+    from solid_bench.llm.cache import open_backend
+
+    sides = {}
+    for spec in args.side:
+        options = dict(spec["options"])
+        if spec["backend"] == "transformers":
+            options.setdefault("batch_size", args.batch_size)
+        llm = open_backend(spec["backend"], spec["model"], cache_path=False, **options)
+        try:
+            if hasattr(llm, "load"):
+                llm.load()
+            llm.complete([Request((("user", "Hi"),), max_new_tokens=4, temperature=0.0)])  # start and warm up
+            server0 = server_cpu_seconds(llm)
+            side = run_side(spec["method"], llm, args.seeds, args.n, args.batch_size, args.seed,
+                            args.max_new_tokens, args.temperature, folders[(spec["name"], i)], args.retries)
+            side["server_cpu_seconds"] = server_cpu_seconds(llm) - server0
+            side["cpu_seconds"] += side["server_cpu_seconds"]
+        finally:
+            llm.close()
+        side["backend"], side["options"] = spec["backend"], spec["options"]
+        side["making"] = making_cost(spec["model"]) if spec["method"] == "solid-rl" else None
+        sides[spec["name"]] = side
+        conditions[spec["name"]] = f"{spec['backend']} {json.dumps(spec['options'])}"
+    return sides
+
+
+def _median_rows(rows: list[dict]) -> dict:
+    """Key by key, the median over rounds (of the rounds that have the key)."""
+    from statistics import median
+
+    keys = dict.fromkeys(k for r in rows for k in r)
+    return {k: median(r[k] for r in rows if k in r) for k in keys}
+
+
+def report(args, rounds: list[dict], conditions: dict, reference: str) -> None:
+    """Print the per-round lines, the median table, ratios and break-even, and write the JSON."""
     seeding = seeding_cost(args.seeds)
     distinct = min(args.n, sum(1 for line in args.seeds.read_text(encoding="utf-8").splitlines() if line.strip()))
     share = None
     if seeding["total"] and seeding["seeds_made"]:
         share = {k: v * distinct / seeding["seeds_made"] for k, v in seeding["total"].items()}
-    rows = {name: per_accepted(side, share) for name, side in sides.items() if side["accepted"]}
+    round_rows = [{name: per_accepted(side, share) for name, side in sides.items() if side["accepted"]} for sides in rounds]
+    accepted_in_all = [name for name in rounds[0] if all(name in rr for rr in round_rows)]
+    rows = {name: _median_rows([rr[name] for rr in round_rows]) for name in accepted_in_all}
+    round_ratios = [{name: {k: rr[name][k] / max(1e-12, rr[reference][k]) for k in rr[name]} for name in rows if name != reference}
+                    for rr in round_rows if reference in rows]
+    sides = rounds[-1]
 
     print(f"same {args.n} plans (seed {args.seed}, {distinct} distinct seeds from {args.seeds}), batch {args.batch_size}, "
           f"temperature {args.temperature}, {args.max_new_tokens} new tokens per utterance, {args.retries} retries, no cache")
-    for name, side in sides.items():
-        print(f"{name:>14}: {side['accepted']}/{side['plans']} accepted {json.dumps(side['rejected_by_reason'])}, "
-              f"wall {side['wall_seconds']:.1f} s, CPU {side['cpu_seconds']:.1f} s "
-              f"(servers {side['server_cpu_seconds']:.1f}), model {side['model']}, {conditions[name]}")
+    for i, round_sides in enumerate(rounds):
+        for name, side in round_sides.items():
+            print(f"{'' if len(rounds) == 1 else f'round {i + 1} '}{name:>14}: {side['accepted']}/{side['plans']} accepted "
+                  f"{json.dumps(side['rejected_by_reason'])}, wall {side['wall_seconds']:.1f} s, CPU {side['cpu_seconds']:.1f} s "
+                  f"(servers {side['server_cpu_seconds']:.1f}), model {side['model']}, {conditions[name]}")
+    if len(rounds) > 1:
+        print(f"medians over {len(rounds)} rounds:")
     head = ["per accepted dialog", "LLM calls", "prompt tok", "completion tok", "wall s", "CPU s",
             "calls +seed", "tokens +seed", "wall s +seed"]
     print("| " + " | ".join(head) + " |")
@@ -228,8 +265,7 @@ def main() -> None:
                    f"{r['wall_seconds+seeding']:.2f}"] if share else ["-", "-", "-"])
         print("| " + " | ".join([name, f"{r['llm_calls']:.2f}", f"{r['prompt_tokens']:.0f}", f"{r['completion_tokens']:.0f}",
                                  f"{r['wall_seconds']:.2f}", f"{r['cpu_seconds']:.2f}", *seeded]) + " |")
-    ratios = {name: {k: rows[name][k] / max(1e-12, rows[reference][k]) for k in rows[name]}
-              for name in rows if name != reference and reference in rows}
+    ratios = {name: _median_rows([rr[name] for rr in round_ratios]) for name in rows if name != reference and reference in rows}
     if reference not in rows:
         print(f"no ratios: the reference side {reference!r} accepted no dialog")
     for name, ratio in ratios.items():
@@ -261,7 +297,8 @@ def main() -> None:
         args.json.write_text(json.dumps({"args": {k: str(v) for k, v in vars(args).items()}, "sides": sides,
                                          "reference": reference, "seeding": seeding, "seeding_share": share,
                                          "distinct_seeds": distinct, "per_accepted": rows, "ratios": ratios,
-                                         "break_even": break_even}, indent=1) + "\n", encoding="utf-8")
+                                         "break_even": break_even, "rounds": rounds, "per_accepted_by_round": round_rows,
+                                         "ratios_by_round": round_ratios}, indent=1) + "\n", encoding="utf-8")
 
 
 if __name__ == "__main__":
