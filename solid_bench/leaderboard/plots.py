@@ -101,7 +101,12 @@ def learning_curve(table: Table, fig) -> None:
     ax.set_xlabel("training dialogs (human for the human curve, synthetic for a generator)")
     ax.set_ylabel("micro-F1 (mean over runs, 95% CI band)")
     ax.set_title("Learning curves: human data against each generator")
-    ax.legend(fontsize=7)
+    _legend_outside(ax)
+
+
+def _legend_outside(ax) -> None:
+    """The legend right of the axes, so it hides no curve or baseline label however many series there are."""
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0.0)
 
 
 def f1_vs_cost(table: Table, fig) -> None:
@@ -139,7 +144,7 @@ def f1_vs_cost(table: Table, fig) -> None:
     ax.set_xlabel(unit + ", total for the training set")
     ax.set_ylabel("micro-F1 (mean over runs, 95% CI)")
     ax.set_title("micro-F1 vs all-in generation cost (labels: synthetic dialogs)")
-    ax.legend(fontsize=7)
+    _legend_outside(ax)
 
 
 def per_intent_f1(table: Table, fig) -> None:
@@ -182,7 +187,7 @@ def render(table: Table, name: str, fmt: str) -> bytes:
     with matplotlib.rc_context(_RC):
         panels = len({(r["test"], r["predictor"], r["params_hash"]) for r in table.per_label
                       if r["tuned_on"] == table.meta["valid"]}) if name == "per_intent_f1" else 1
-        fig = Figure(figsize=(7.5, 4.0 * max(panels, 1) if name == "per_intent_f1" else 4.5), layout="tight")
+        fig = Figure(figsize=(7.5, 4.0 * max(panels, 1)) if name == "per_intent_f1" else (11.0, 4.5), layout="tight")
         _DRAW[name](table, fig)
         buf = io.BytesIO()
         metadata = {"Date": None} if fmt == "svg" else {"Software": None}
